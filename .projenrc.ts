@@ -1,0 +1,114 @@
+import { DependencyType, javascript, typescript } from 'projen';
+
+// ESM throughout: @kubernetes/client-node 2.x is ESM-only, and Jest must load it for real.
+const esm = {
+  module: 'NodeNext',
+  moduleResolution: javascript.TypeScriptModuleResolution.NODE_NEXT,
+  target: 'ES2022',
+  lib: ['ES2022'],
+  rootDir: '.',
+  skipLibCheck: true,
+};
+
+const project = new typescript.TypeScriptProject({
+  name: 'kubeopencode',
+  description: 'Run AI coding agents as Kubernetes Pods: a cdk8s construct library plus a thin reconciler.',
+  license: 'Apache-2.0',
+  copyrightOwner: 'Contributors to the KubeOpenCode project',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  typescriptVersion: '~5.9.3',
+  minNodeVersion: '22.19.0',
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  sampleCode: false,
+  libdir: 'lib',
+  deps: [
+    '@kubernetes/client-node@2.0.1',
+    'ajv@^8.17',
+    'cdk8s@^2.70.0',
+    'cdk8s-plus-28@^2.5.6',
+    'constructs@^10.3.0',
+    'minimatch@^11',
+    'prom-client@^15.1',
+    'winston@^3.19',
+    'yaml@^2.8',
+  ],
+  devDeps: ['node@24', '@types/node@^24', '@types/ws', 'tsx', 'cdk8s-cli@^2.207'],
+  bin: { kubeopencode: 'bin/kubeopencode.js' },
+  tsconfig: {
+    compilerOptions: { ...esm, outDir: 'lib' },
+    include: ['src/**/*.ts', 'imports/**/*.ts'],
+  },
+  // projen keeps the dev tsconfig in test/, so its paths are relative to test/.
+  tsconfigDev: {
+    compilerOptions: { ...esm, rootDir: '..' },
+    include: ['../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', 'imports/', 'coverage', 'lib/', 'dist/', 'charts/'],
+    commandOptions: { fix: false },
+  },
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      preset: 'ts-jest/presets/default-esm',
+      extensionsToTreatAsEsm: ['.ts'],
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      transform: {
+        '^.+\\.[t]sx?$': new javascript.Transform('ts-jest', {
+          tsconfig: 'test/tsconfig.json',
+          useESM: true,
+          // Type checking is done once by `tsc` in the compile step; Jest only transpiles.
+          isolatedModules: true,
+        }),
+      },
+      globalSetup: '<rootDir>/test/cluster/jest-global-setup.ts',
+      globalTeardown: '<rootDir>/test/cluster/jest-global-teardown.ts',
+      collectCoverage: false,
+      testTimeout: 30_000,
+      maxWorkers: 2,
+    },
+  },
+  gitignore: ['/dist/', '/.cluster/', '*.cpuprofile'],
+});
+
+project.package.addField('type', 'module');
+// projen appends its own test globs to ours; keep exactly ours.
+project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
+project.deps.removeDependency('constructs', DependencyType.BUILD);
+project.package.addField('main', 'lib/src/index.js');
+project.package.addField('types', 'lib/src/index.d.ts');
+project.defaultTask?.reset('tsx .projenrc.ts');
+
+// `npm test` compiles first: the type check runs once, and `lib/` is what the CLI tests run.
+project.testTask.env('NODE_OPTIONS', '--experimental-vm-modules --no-warnings=ExperimentalWarning');
+project.testTask.prependSpawn(project.compileTask);
+project.testTask.prependExec('tsc -p test/tsconfig.json --noEmit');
+
+const unit = project.addTask('test:unit', {
+  description: 'Unit tests only (no control plane)',
+  env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings=ExperimentalWarning', KUBEOPENCODE_NO_CLUSTER: '1' },
+});
+unit.exec('jest --ci --testPathIgnorePatterns "\\.integ\\.test\\.ts$"', { receiveArgs: true });
+
+project.addTask('crds', {
+  description: 'Write the CRDs from src/api and regenerate imports/ with cdk8s import',
+  steps: [{ exec: 'tsx src/api/write-crds.ts' }],
+});
+project.addTask('synth', {
+  description: 'Synthesize the CRDs and every example into dist/',
+  exec: 'tsx examples/synth-all.ts',
+});
+project.addTask('cluster', {
+  description: 'Start or stop the local control plane: npm run cluster -- up|down|status',
+  exec: 'tsx test/cluster/cli.ts',
+  receiveArgs: true,
+});
+
+project.synth();

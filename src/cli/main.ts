@@ -1,0 +1,43 @@
+/**
+ * The `kubeopencode` command. Each subcommand lives in its own module and is loaded only
+ * when used, so `render` and the in-Pod helpers never load the Kubernetes client.
+ */
+export interface Command {
+  readonly summary: string;
+  /** Runs the command; resolves to the process exit code. */
+  readonly run: (args: string[]) => Promise<number>;
+}
+
+const commands: Record<string, () => Promise<Command>> = {
+  'controller': async () => (await import('./controller.js')).command,
+  'render': async () => (await import('./render.js')).command,
+  'context-init': async () => (await import('./context-init.js')).command,
+  'git-init': async () => (await import('./git-init.js')).command,
+  'url-fetch': async () => (await import('./url-fetch.js')).command,
+  'collect-outputs': async () => (await import('./collect-outputs.js')).command,
+};
+
+async function usage(): Promise<string> {
+  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => {
+    try {
+      return `  ${name.padEnd(16)} ${(await load()).summary}`;
+    } catch {
+      return `  ${name}`;
+    }
+  }));
+  return `Usage: kubeopencode <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "kubeopencode <command> --help" for a command's options.\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(await usage());
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`kubeopencode: unknown command "${name}"\n\n${await usage()}`);
+    return 2;
+  }
+  return (await load()).run(args);
+}

@@ -1,0 +1,356 @@
+import { ApiObjectMetadata, Lazy } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { API_VERSION, Defaults, Kinds, Labels, MANAGED_BY, PodPaths } from '../api/constants.js';
+import { shortHash, taskResourceName } from '../api/names.js';
+import { ResolvedContext } from './context-plan.js';
+import { ContextVolume, ContextVolumeNames, gitFetchDir, OUTPUTS_KEY, secretDir, urlFetchDir } from './context-volume.js';
+import { AgentSpec, Credential, ObjectMeta, OutputParameter, ResourceRequirements, TaskSpec } from './types.js';
+
+/** The Task, as the reconciler reads it from the API server. */
+export interface TaskInput {
+  readonly metadata: ObjectMeta & { readonly namespace: string };
+  readonly spec: TaskSpec;
+}
+
+/** The Agent, with the CRD defaults applied. */
+export interface AgentInput {
+  readonly metadata: ObjectMeta & { readonly namespace: string };
+  readonly spec: AgentSpec;
+}
+
+export interface SystemImage {
+  readonly image?: string;
+  readonly imagePullPolicy?: string;
+}
+
+export interface TaskPodProps {
+  readonly task: TaskInput;
+  readonly agent: AgentInput;
+  /**
+   * Contents of the ConfigMaps that ConfigMap contexts name, keyed `namespace/name`. A
+   * ConfigMap missing from the map does not exist. The Agent's contexts are looked up in
+   * the Agent's namespace, the Task's in the Task's: Pods never mount across namespaces.
+   * @default - no ConfigMaps
+   */
+  readonly configMaps?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The image of the helper containers (KubeOpenCodeConfig spec.systemImage).
+   * @default quay.io/kubeopencode/kubeopencode:latest, IfNotPresent
+   */
+  readonly systemImage?: SystemImage;
+}
+
+const SYSTEM_CLI = 'kubeopencode';
+const RUN_AS = 1000;
+
+/** Labels allow 63 characters; longer names are cut and made unique with a hash. */
+export function labelValue(value: string): string {
+  return value.length <= 63 ? value : `${value.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${shortHash(value)}`;
+}
+
+/** What `kubelet` does when imagePullPolicy is left out, made explicit. */
+export function defaultPullPolicy(image: string): string {
+  const lastPart = image.split('/').pop() ?? image;
+  const tagged = lastPart.includes(':') || image.includes('@');
+  return !tagged || lastPart.endsWith(':latest') ? 'Always' : 'IfNotPresent';
+}
+
+/** The restricted Pod Security Standard, for every container. */
+const restrictedContainer = (readOnlyRootFilesystem: boolean): k8s.SecurityContext => ({
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  runAsNonRoot: true,
+  readOnlyRootFilesystem,
+  seccompProfile: { type: 'RuntimeDefault' },
+});
+
+const systemResources: k8s.ResourceRequirements = {
+  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+  limits: { memory: k8s.Quantity.fromString('512Mi') },
+};
+
+function toK8sResources(resources: ResourceRequirements | undefined): k8s.ResourceRequirements | undefined {
+  if (!resources) return undefined;
+  const convert = (list?: Readonly<Record<string, string | number>>) => list && Object.fromEntries(
+    Object.entries(list).map(([k, v]) => [k, typeof v === 'number' ? k8s.Quantity.fromNumber(v) : k8s.Quantity.fromString(v)]));
+  return { limits: convert(resources.limits), requests: convert(resources.requests) };
+}
+
+/** Output parameters of the Agent and the Task, merged by name; the Task's win. */
+export function mergeOutputs(agent: AgentSpec, task: TaskSpec): OutputParameter[] {
+  const byName = new Map<string, OutputParameter>();
+  for (const p of [...(agent.outputs?.parameters ?? []), ...(task.outputs?.parameters ?? [])]) byName.set(p.name, p);
+  return [...byName.values()];
+}
+
+/**
+ * Everything one Task runs as: its Pod and its context ConfigMap, both in the Agent's
+ * namespace, named deterministically from the Task's namespace and name.
+ *
+ * Init containers, in order: `tools` (copies the agent binary into /tools), `git-N`
+ * (clones), `url-N` (fetches), `context` (writes task.md and the context files), then the
+ * `outputs` sidecar when outputs are declared; the main container `agent` runs the
+ * Agent's command in the workspace. Every container meets the `restricted` Pod Security
+ * Standard. Pure: it reads nothing and writes nothing.
+ */
+export class TaskPod extends Construct {
+  public readonly pod: k8s.KubePod;
+  public readonly contextVolume: ContextVolume;
+  /** Name of the Pod and of the ConfigMap. */
+  public readonly resourceName: string;
+  public readonly namespace: string;
+
+  private readonly system: Required<SystemImage>;
+  private readonly workspaceDir: string;
+
+  constructor(scope: Construct, id: string, private readonly props: TaskPodProps) {
+    super(scope, id);
+    const { task, agent } = props;
+    this.namespace = agent.metadata.namespace;
+    this.resourceName = taskResourceName(task.metadata.namespace, task.metadata.name);
+    this.workspaceDir = agent.spec.workspaceDir ?? Defaults.workspaceDir;
+    const image = props.systemImage?.image ?? Defaults.systemImage;
+    this.system = { image, imagePullPolicy: props.systemImage?.imagePullPolicy ?? 'IfNotPresent' };
+
+    this.contextVolume = new ContextVolume(this, 'context', {
+      metadata: this.metadata(),
+      description: task.spec.description,
+      workspaceDir: this.workspaceDir,
+      contexts: this.resolveContexts(),
+      credentials: agent.spec.credentials,
+      outputs: mergeOutputs(agent.spec, task.spec),
+    });
+
+    this.pod = new k8s.KubePod(this, 'Resource', {
+      metadata: this.metadata(),
+      spec: Lazy.any({ produce: () => this.podSpec() }),
+    });
+  }
+
+  /** The ConfigMap holding task.md and the context files. */
+  public get configMap(): k8s.KubeConfigMap {
+    return this.contextVolume.configMap;
+  }
+
+  private metadata(): ApiObjectMetadata {
+    const { task, agent } = this.props;
+    const sameNamespace = task.metadata.namespace === agent.metadata.namespace;
+    return {
+      name: this.resourceName,
+      namespace: this.namespace,
+      labels: {
+        ...(agent.spec.podSpec?.labels ?? {}),
+        [Labels.managedBy]: MANAGED_BY,
+        [Labels.component]: 'task',
+        [Labels.task]: labelValue(task.metadata.name),
+        [Labels.taskNamespace]: task.metadata.namespace,
+        [Labels.agent]: labelValue(agent.metadata.name),
+        ...(task.metadata.uid ? { [Labels.taskUid]: task.metadata.uid } : {}),
+      },
+      annotations: {
+        [Labels.task]: task.metadata.name,
+        [Labels.taskNamespace]: task.metadata.namespace,
+      },
+      // Owner references cannot cross namespaces; cross-namespace Tasks use a finalizer instead.
+      ownerReferences: sameNamespace && task.metadata.uid ? [{
+        apiVersion: API_VERSION,
+        kind: Kinds.task.kind,
+        name: task.metadata.name,
+        uid: task.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      }] : undefined,
+    };
+  }
+
+  private resolveContexts(): ResolvedContext[] {
+    const { task, agent, configMaps = {} } = this.props;
+    const resolve = (owner: TaskInput | AgentInput, kind: string) => (owner.spec.contexts ?? []).map((item, i): ResolvedContext => ({
+      item,
+      origin: `${kind} ${owner.metadata.namespace}/${owner.metadata.name} spec.contexts[${i}]`,
+      configMapData: item.configMap ? configMaps[`${owner.metadata.namespace}/${item.configMap.name}`] : undefined,
+    }));
+    return [...resolve(agent, 'Agent'), ...resolve(task, 'Task')];
+  }
+
+  private podSpec(): k8s.PodSpec {
+    const { task, agent } = this.props;
+    const podSpec = agent.spec.podSpec;
+    const scheduling = podSpec?.scheduling;
+    return {
+      restartPolicy: 'Never',
+      serviceAccountName: agent.spec.serviceAccountName,
+      // Only a ServiceAccount the platform team chose gets its token mounted.
+      automountServiceAccountToken: agent.spec.serviceAccountName !== undefined,
+      enableServiceLinks: false,
+      activeDeadlineSeconds: task.spec.timeoutSeconds,
+      runtimeClassName: podSpec?.runtimeClassName,
+      nodeSelector: scheduling?.nodeSelector,
+      tolerations: scheduling?.tolerations?.map((t) => ({ ...t })),
+      affinity: scheduling?.affinity,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: RUN_AS,
+        runAsGroup: RUN_AS,
+        fsGroup: RUN_AS,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      volumes: this.volumes(),
+      initContainers: this.initContainers(),
+      containers: [this.agentContainer()],
+    };
+  }
+
+  private volumes(): k8s.Volume[] {
+    const needsHome = !this.homeIsWorkspace();
+    return [
+      { name: 'tools', emptyDir: {} },
+      { name: ContextVolumeNames.workspace, emptyDir: {} },
+      ...(needsHome ? [{ name: 'home', emptyDir: {} }] : []),
+      { name: 'tmp', emptyDir: {} },
+      ...this.contextVolume.volumes(),
+      ...this.credentialVolumes(),
+    ];
+  }
+
+  private homeIsWorkspace(): boolean {
+    return this.workspaceDir === PodPaths.home || this.workspaceDir.startsWith(`${PodPaths.home}/`) || PodPaths.home.startsWith(`${this.workspaceDir}/`);
+  }
+
+  private systemContainer(name: string, args: string[], volumeMounts: k8s.VolumeMount[]): k8s.Container {
+    return {
+      name,
+      image: this.system.image,
+      imagePullPolicy: this.system.imagePullPolicy,
+      command: [SYSTEM_CLI, ...args],
+      env: [{ name: 'HOME', value: '/tmp' }],
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...volumeMounts],
+      resources: systemResources,
+      securityContext: restrictedContainer(true),
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    };
+  }
+
+  private initContainers(): k8s.Container[] {
+    const agentImage = this.props.agent.spec.agentImage ?? Defaults.agentImage;
+    const plan = this.contextVolume.plan;
+    const workspaceMount = { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir };
+    const containers: k8s.Container[] = [{
+      name: 'tools',
+      image: agentImage,
+      imagePullPolicy: defaultPullPolicy(agentImage),
+      env: [{ name: 'TOOLS_DIR', value: PodPaths.tools }],
+      volumeMounts: [{ name: 'tools', mountPath: PodPaths.tools }],
+      resources: systemResources,
+      securityContext: restrictedContainer(false),
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    }];
+    for (const git of plan.gitClones) {
+      const volume = git.intoWorkspace ? workspaceMount : { name: ContextVolumeNames.git(git.index), mountPath: gitFetchDir(git.index) };
+      const secret = ContextVolumeNames.gitSecret(git.index);
+      containers.push(this.systemContainer(`git-${git.index}`, [
+        'git-init',
+        '--repository', git.repository,
+        '--target', git.intoWorkspace ? this.workspaceDir : `${gitFetchDir(git.index)}/repo`,
+        '--depth', String(git.depth),
+        ...(git.ref ? ['--ref', git.ref] : []),
+        ...(git.subdir ? ['--subdir', git.subdir] : []),
+        ...(git.secretName ? ['--secret-dir', secretDir(secret)] : []),
+      ], [volume, ...(git.secretName ? [{ name: secret, mountPath: secretDir(secret), readOnly: true }] : [])]));
+    }
+    for (const url of plan.urlFetches) {
+      const secret = ContextVolumeNames.urlSecret(url.index);
+      containers.push(this.systemContainer(`url-${url.index}`, [
+        'url-fetch',
+        '--source', url.source,
+        '--target', `${urlFetchDir(url.index)}/content`,
+        '--timeout', String(url.timeoutSeconds),
+        ...Object.entries(url.headers).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => ['--header', `${k}: ${v}`]),
+        ...(url.secretName ? ['--secret-dir', secretDir(secret)] : []),
+        ...(url.insecureSkipTLSVerify ? ['--insecure-skip-tls-verify'] : []),
+        '--mode', url.mode.toString(8),
+      ], [
+        { name: ContextVolumeNames.url(url.index), mountPath: urlFetchDir(url.index) },
+        ...(url.secretName ? [{ name: secret, mountPath: secretDir(secret), readOnly: true }] : []),
+      ]));
+    }
+    containers.push(this.systemContainer('context', [
+      'context-init', '--config-dir', PodPaths.contextConfigMap,
+    ], this.contextVolume.contextInitMounts()));
+    if (this.contextVolume.hasOutputs) {
+      containers.push({
+        ...this.systemContainer('outputs', [
+          'collect-outputs', '--parameters', `${PodPaths.contextConfigMap}/${OUTPUTS_KEY}`, '--workspace', this.workspaceDir,
+        ], [
+          { name: ContextVolumeNames.configMap, mountPath: PodPaths.contextConfigMap, readOnly: true },
+          { ...workspaceMount, readOnly: true },
+        ]),
+        // A native sidecar: Kubernetes stops it after the agent exits, and it then reports the outputs
+        // through its termination message, whether the agent succeeded or not.
+        restartPolicy: 'Always',
+        terminationMessagePolicy: 'File',
+      });
+    }
+    return containers;
+  }
+
+  private agentContainer(): k8s.Container {
+    const { task, agent } = this.props;
+    const credentials = agent.spec.credentials ?? [];
+    const home = this.homeIsWorkspace() ? this.workspaceDir : PodPaths.home;
+    return {
+      name: 'agent',
+      image: agent.spec.executorImage ?? Defaults.executorImage,
+      imagePullPolicy: defaultPullPolicy(agent.spec.executorImage ?? Defaults.executorImage),
+      command: [...(agent.spec.command ?? Defaults.command)],
+      workingDir: this.workspaceDir,
+      env: [
+        { name: 'HOME', value: home },
+        { name: 'TASK_NAME', value: task.metadata.name },
+        { name: 'TASK_NAMESPACE', value: task.metadata.namespace },
+        { name: 'WORKSPACE_DIR', value: this.workspaceDir },
+        ...credentials.filter((c) => c.env).map((c) => ({
+          name: c.env!,
+          valueFrom: { secretKeyRef: { name: c.secretRef.name, key: c.secretRef.key! } },
+        })),
+      ],
+      envFrom: credentials.filter(isWholeSecretAsEnv).map((c) => ({ secretRef: { name: c.secretRef.name } })),
+      volumeMounts: [
+        { name: 'tools', mountPath: PodPaths.tools, readOnly: true },
+        { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir },
+        ...(this.homeIsWorkspace() ? [] : [{ name: 'home', mountPath: PodPaths.home }]),
+        { name: 'tmp', mountPath: '/tmp' },
+        ...this.contextVolume.agentMounts(),
+        ...credentials.map((c, i) => ({ c, i })).filter(({ c }) => c.mountPath).map(({ c, i }) => ({
+          name: credentialVolumeName(i),
+          mountPath: c.mountPath!,
+          readOnly: true,
+          ...(c.secretRef.key ? { subPath: 'value' } : {}),
+        })),
+      ],
+      resources: toK8sResources(agent.spec.podSpec?.resources),
+      securityContext: restrictedContainer(false),
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    };
+  }
+
+  private credentialVolumes(): k8s.Volume[] {
+    return (this.props.agent.spec.credentials ?? []).flatMap((c, i): k8s.Volume[] => {
+      if (!c.mountPath) return [];
+      const mode = c.fileMode ?? Defaults.credentialFileMode;
+      return [{
+        name: credentialVolumeName(i),
+        secret: c.secretRef.key
+          ? { secretName: c.secretRef.name, items: [{ key: c.secretRef.key, path: 'value', mode }] }
+          : { secretName: c.secretRef.name, defaultMode: mode },
+      }];
+    });
+  }
+}
+
+const credentialVolumeName = (i: number): string => `credential-${i}`;
+
+function isWholeSecretAsEnv(c: Credential): boolean {
+  return !c.secretRef.key && !c.mountPath && !c.env;
+}
