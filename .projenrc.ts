@@ -44,7 +44,8 @@ const project = new typescript.TypeScriptProject({
   },
   // projen keeps the dev tsconfig in test/, so its paths are relative to test/.
   tsconfigDev: {
-    compilerOptions: { ...esm, rootDir: '..' },
+    // Jest transpiles file by file (ts-jest reads isolatedModules from here); tsc type-checks.
+    compilerOptions: { ...esm, rootDir: '..', isolatedModules: true },
     include: ['../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
   },
   eslintOptions: {
@@ -64,8 +65,6 @@ const project = new typescript.TypeScriptProject({
         '^.+\\.[t]sx?$': new javascript.Transform('ts-jest', {
           tsconfig: 'test/tsconfig.json',
           useESM: true,
-          // Type checking is done once by `tsc` in the compile step; Jest only transpiles.
-          isolatedModules: true,
         }),
       },
       globalSetup: '<rootDir>/test/cluster/jest-global-setup.ts',
@@ -95,11 +94,12 @@ const unit = project.addTask('test:unit', {
   description: 'Unit tests only (no control plane)',
   env: { NODE_OPTIONS: '--experimental-vm-modules --no-warnings=ExperimentalWarning', KUBEOPENCODE_NO_CLUSTER: '1' },
 });
-unit.exec('jest --ci --testPathIgnorePatterns "\\.integ\\.test\\.ts$"', { receiveArgs: true });
+// A boolean flag last, so that file arguments are not taken as more ignore patterns.
+unit.exec('jest --testPathIgnorePatterns=integ.test.ts --ci', { receiveArgs: true });
 
 project.addTask('crds', {
   description: 'Write the CRDs from src/api and regenerate imports/ with cdk8s import',
-  steps: [{ exec: 'tsx src/api/write-crds.ts' }],
+  steps: [{ exec: 'tsx scripts/imports.ts' }],
 });
 project.addTask('synth', {
   description: 'Synthesize the CRDs and every example into dist/',

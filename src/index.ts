@@ -5,4 +5,5 @@
  */
 export * as api from './api/index.js';
 export * from './constructs/index.js';
-export { validateObject, applyDefaults, formatFieldErrors, FieldError, KubeOpenCodeKind } from './api/validate.js';
+export { validateObject, applyDefaults, formatFieldErrors } from './api/validate.js';
+export type { FieldError, KubeOpenCodeKind } from './api/validate.js';

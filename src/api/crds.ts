@@ -30,7 +30,8 @@ const objectSchema = (description: string, spec: JSONSchema, status?: JSONSchema
   properties: {
     apiVersion: { type: 'string', description: 'The versioned schema of this object.' },
     kind: { type: 'string', description: 'The REST resource this object represents.' },
-    metadata: { type: 'object', description: 'Standard object metadata.' },
+    // The API server allows no more than `type` here: metadata's schema is its own.
+    metadata: { type: 'object' },
     spec,
     ...(status ? { status } : {}),
   },

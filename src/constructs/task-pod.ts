@@ -315,7 +315,7 @@ export class TaskPod extends Construct {
           valueFrom: { secretKeyRef: { name: c.secretRef.name, key: c.secretRef.key! } },
         })),
       ],
-      envFrom: credentials.filter(isWholeSecretAsEnv).map((c) => ({ secretRef: { name: c.secretRef.name } })),
+      envFrom: orUndefined(credentials.filter(isWholeSecretAsEnv).map((c) => ({ secretRef: { name: c.secretRef.name } }))),
       volumeMounts: [
         { name: 'tools', mountPath: PodPaths.tools, readOnly: true },
         { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir },
@@ -350,6 +350,9 @@ export class TaskPod extends Construct {
 }
 
 const credentialVolumeName = (i: number): string => `credential-${i}`;
+
+/** Empty lists are left out of the manifest, as the API server would store them. */
+const orUndefined = <T>(list: T[]): T[] | undefined => (list.length ? list : undefined);
 
 function isWholeSecretAsEnv(c: Credential): boolean {
   return !c.secretRef.key && !c.mountPath && !c.env;

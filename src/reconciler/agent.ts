@@ -1,0 +1,139 @@
+/**
+ * reconcileAgent: admits an Agent's waiting Tasks in FIFO order up to maxConcurrentTasks,
+ * keeps the queue positions of the rest, and writes the Agent's status. The work queue
+ * never runs one key twice at once, so admission for one Agent is never concurrent with
+ * itself; every admission is a conditional status write, so a stale cache cannot
+ * over-admit.
+ */
+import { ConditionType, FINISHED_PHASES, Phase, Reason } from '../api/constants.js';
+import { holdsSlot, isWaiting, planAdmission } from './admission.js';
+import { childNames } from './children.js';
+import { AgentWriteState, done, ReconcileContext, requeueAfter, Result, TASKS_BY_AGENT, taskKey } from './context.js';
+import { isConflict, isNotFound } from './kube.js';
+import { isNamespaceAllowed } from './namespaces.js';
+import { AgentObject, keyOf, TaskObject } from './objects.js';
+import { conditionOf, kubeTime, setCondition, TaskTransitions } from './status.js';
+
+const WRITE_CONCURRENCY = 8;
+
+export async function reconcileAgent(ctx: ReconcileContext, key: string): Promise<Result> {
+  const agent = ctx.caches.agents.get(key);
+  const tasks = ctx.caches.tasks.byIndex(TASKS_BY_AGENT, key);
+  if (!agent) {
+    // Each Task says for itself that its Agent is gone.
+    for (const t of tasks) if (!isFinished(t)) ctx.enqueue(taskKey(keyOf(t)));
+    ctx.agentState.delete(key);
+    return done;
+  }
+  for (const t of tasks) {
+    if (conditionOf(t, ConditionType.ready)?.reason === Reason.agentNotFound && !isFinished(t)) ctx.enqueue(taskKey(keyOf(t)));
+  }
+  const state = stateOf(ctx, key);
+  const limit = agent.spec.maxConcurrentTasks;
+  const eligible = tasks.filter((t) => isNamespaceAllowed(agent, t.metadata.namespace));
+  const results: Result[] = [];
+  if (limit) {
+    results.push(await admitAndQueue(ctx, agent, eligible, limit, state));
+  } else {
+    // Without a limit, Tasks start themselves; wake any left Queued by an earlier limit.
+    for (const t of eligible.filter(isWaiting)) ctx.enqueue(taskKey(keyOf(t)));
+  }
+  results.push(await writeAgentStatus(ctx, agent, tasks, state));
+  return earliest(results);
+}
+
+const isFinished = (t: TaskObject): boolean => !!t.status?.phase && FINISHED_PHASES.includes(t.status.phase);
+
+function stateOf(ctx: ReconcileContext, key: string): AgentWriteState {
+  let state = ctx.agentState.get(key);
+  if (!state) ctx.agentState.set(key, state = { lastStatusWrite: 0, lastPositionsWrite: 0 });
+  return state;
+}
+
+function earliest(results: Result[]): Result {
+  const delays = results.map((r) => r.requeueAfterMs).filter((d): d is number => d !== undefined);
+  return delays.length ? requeueAfter(Math.min(...delays)) : done;
+}
+
+async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], limit: number, state: AgentWriteState): Promise<Result> {
+  const agentName = keyOf(agent);
+  const plan = planAdmission(tasks, limit);
+  let conflicted = false;
+  await inBatches(plan.admit, async (task) => {
+    const { namespace, name } = childNames(task, agent);
+    const admitted = await writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).admitted(name, namespace, agentName));
+    if (!admitted) {
+      conflicted = true;
+      return;
+    }
+    const waited = ctx.slots.claim(agentName);
+    if (waited !== undefined) ctx.metrics?.observeAdmission(agentName, waited);
+    ctx.enqueue(taskKey(keyOf(task)));
+  });
+  if (!plan.queue.length) ctx.slots.reset(agentName);
+  const result = await writeQueuePositions(ctx, agent, plan.queue, limit, state);
+  return conflicted ? requeueAfter(0) : result;
+}
+
+/**
+ * Newly queued Tasks are told at once; positions of Tasks already in line are refreshed at
+ * most every statusIntervalMs, so a long queue does not turn each admission into a write
+ * per waiting Task.
+ */
+async function writeQueuePositions(ctx: ReconcileContext, agent: AgentObject, queue: readonly { task: TaskObject; position: number }[], limit: number, state: AgentWriteState): Promise<Result> {
+  const now = ctx.now().getTime();
+  const refreshDue = now - state.lastPositionsWrite >= ctx.statusIntervalMs;
+  const stale = queue.filter(({ task, position }) => task.status?.phase !== Phase.queued || task.status.queuePosition !== position);
+  const toWrite = stale.filter(({ task }) => refreshDue || task.status?.phase !== Phase.queued);
+  await inBatches(toWrite, ({ task, position }) =>
+    writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).queued(position, limit, keyOf(agent))).then(() => undefined));
+  if (refreshDue && toWrite.length) state.lastPositionsWrite = now;
+  const pending = stale.length > toWrite.length;
+  return pending ? requeueAfter(state.lastPositionsWrite + ctx.statusIntervalMs - now) : done;
+}
+
+/** Writes a Task transition; false when the Task changed meanwhile (it is re-read). */
+async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: ReturnType<TaskTransitions['queued']>): Promise<boolean> {
+  try {
+    const updated = await ctx.kube.patchTaskStatus(task, transition.status);
+    ctx.caches.tasks.upsert(updated);
+    if (transition.event) ctx.events.taskEvent(updated, transition.event, ctx.now());
+    return true;
+  } catch (e) {
+    if (!isConflict(e) && !isNotFound(e)) throw e;
+    try {
+      ctx.caches.tasks.upsert(await ctx.kube.getTask(task.metadata.namespace, task.metadata.name));
+    } catch (again) {
+      if (!isNotFound(again)) throw again;
+    }
+    return false;
+  }
+}
+
+async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], state: AgentWriteState): Promise<Result> {
+  const runningTasks = tasks.filter(holdsSlot).length;
+  const queuedTasks = tasks.filter((t) => t.status?.phase === Phase.queued).length;
+  const status = agent.status ?? {};
+  const conditions = setCondition(status.conditions, { type: ConditionType.ready, status: 'True', reason: Reason.accepted, message: 'The Agent accepts Tasks' },
+    kubeTime(ctx.now()), agent.metadata.generation);
+  const unchanged = status.runningTasks === runningTasks && status.queuedTasks === queuedTasks
+    && status.observedGeneration === agent.metadata.generation && JSON.stringify(status.conditions) === JSON.stringify(conditions);
+  if (unchanged) return done;
+  const now = ctx.now().getTime();
+  const wait = state.lastStatusWrite + ctx.statusIntervalMs - now;
+  if (wait > 0) return requeueAfter(wait);
+  try {
+    ctx.caches.agents.upsert(await ctx.kube.patchAgentStatus(agent, { runningTasks, queuedTasks, observedGeneration: agent.metadata.generation, conditions }));
+    state.lastStatusWrite = now;
+  } catch (e) {
+    if (!isConflict(e)) throw e;
+    return requeueAfter(0);
+  }
+  return done;
+}
+
+async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += WRITE_CONCURRENCY) {
+    await Promise.all(items.slice(i, i + WRITE_CONCURRENCY).map(fn));
+  }
+}

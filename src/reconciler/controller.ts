@@ -1,0 +1,239 @@
+/**
+ * The controller: informers fill the caches and only enqueue keys; workers take keys from
+ * the queue and run the reconcile function of their kind; results become requeues.
+ */
+import { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { CLUSTER_CONFIG_NAME, GROUP, Kinds, Labels, MANAGED_BY, Phase, VERSION } from '../api/constants.js';
+import { reconcileAgent } from './agent.js';
+import { reconcileRetention } from './cleanup.js';
+import { agentKey, Caches, ReconcileContext, Result, TASKS_BY_AGENT, TASKS_BY_NAMESPACE, taskKey } from './context.js';
+import { EventRecorder } from './events.js';
+import { Informer } from './informer.js';
+import { KubeClient } from './kube.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { AgentObject, agentKeyOf, ConfigObject, keyOf, TaskObject } from './objects.js';
+import { SlotClock } from './slot-clock.js';
+import { KubeObject, Store } from './store.js';
+import { reconcileTask } from './task.js';
+import { WorkQueue } from './workqueue.js';
+
+export interface ControllerOptions {
+  readonly kc: KubeConfig;
+  readonly logger: Logger;
+  readonly metrics?: Metrics;
+  /** Concurrent reconciles (of different keys). @default 4 */
+  readonly workers?: number;
+  /** Every object is re-enqueued this often. @default 300000 (5 min) */
+  readonly resyncPeriodMs?: number;
+  /** @default 2000 */
+  readonly statusIntervalMs?: number;
+  /** @default 30000 */
+  readonly contextRetryMs?: number;
+  /** Name in Events (reportingInstance). */
+  readonly identity: string;
+  /**
+   * Which namespaces' Tasks and Agents this controller handles (Pods follow their Task).
+   * @default every namespace
+   */
+  readonly namespaceFilter?: (namespace: string) => boolean;
+  /**
+   * Settings to use instead of the cluster's KubeOpenCodeConfig (whose informer then
+   * stays off), e.g. for a controller that must not act on cluster-wide cleanup.
+   * @default - the KubeOpenCodeConfig named "cluster"
+   */
+  readonly config?: ConfigObject['spec'];
+}
+
+type Handler = (ctx: ReconcileContext, key: string) => Promise<Result>;
+
+const handlers: Record<string, Handler> = {
+  task: reconcileTask,
+  agent: reconcileAgent,
+  retention: reconcileRetention,
+};
+
+export class Controller {
+  public readonly queue = new WorkQueue();
+  public readonly caches: Caches;
+  public readonly context: ReconcileContext;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly informers: Informer<any>[] = [];
+  private workers: Promise<void>[] = [];
+
+  constructor(private readonly options: ControllerOptions) {
+    const kube = new KubeClient(options.kc);
+    this.caches = {
+      tasks: new Store<TaskObject>(),
+      agents: new Store<AgentObject>(),
+      pods: new Store<V1Pod>(),
+      configs: new Store<ConfigObject>(),
+    };
+    this.caches.tasks.addIndex(TASKS_BY_AGENT, (t) => {
+      const ref = agentKeyOf(t);
+      return [`${ref.namespace}/${ref.name}`];
+    });
+    this.caches.tasks.addIndex(TASKS_BY_NAMESPACE, (t) => [t.metadata.namespace]);
+    this.context = {
+      kube,
+      caches: this.caches,
+      enqueue: (key) => this.queue.add(key),
+      events: new EventRecorder(kube.core, options.logger, options.identity),
+      logger: options.logger,
+      metrics: options.metrics,
+      now: () => new Date(),
+      slots: new SlotClock(),
+      agentState: new Map(),
+      statusIntervalMs: options.statusIntervalMs ?? 2000,
+      contextRetryMs: options.contextRetryMs ?? 30_000,
+    };
+    this.setUpInformers();
+    this.setUpMetrics();
+  }
+
+  private informer<T extends KubeObject>(name: string, store: Store<T>, listPath: string, selectors: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> {
+    const informer = new Informer<T>({
+      name,
+      kc: this.options.kc,
+      listPath,
+      store,
+      resyncPeriodMs: this.options.resyncPeriodMs ?? 300_000,
+      logger: this.options.logger.child({ informer: name }),
+      ...selectors,
+    });
+    this.informers.push(informer);
+    this.options.metrics?.addInformer(informer);
+    return informer;
+  }
+
+  private handles(namespace: string | undefined): boolean {
+    return !this.options.namespaceFilter || (namespace !== undefined && this.options.namespaceFilter(namespace));
+  }
+
+  private setUpInformers(): void {
+    const api = `/apis/${GROUP}/${VERSION}`;
+    const ours = <T extends KubeObject>(handler: (obj: T, old?: T) => void) => (obj: T, old?: T) => {
+      if (this.handles(obj.metadata?.namespace)) handler(obj, old);
+    };
+    const tasks = this.informer<TaskObject>('tasks', this.caches.tasks, `${api}/${Kinds.task.plural}`);
+    const onTask = (t: TaskObject, old?: TaskObject) => {
+      this.queue.add(taskKey(keyOf(t)));
+      const agent = agentKeyOf(t);
+      this.queue.add(agentKey(`${agent.namespace}/${agent.name}`));
+      if (old) {
+        const was = agentKeyOf(old);
+        if (was.namespace !== agent.namespace || was.name !== agent.name) this.queue.add(agentKey(`${was.namespace}/${was.name}`));
+        if (old.status?.phase === Phase.running && t.status?.phase !== Phase.running) this.context.slots.freed(`${agent.namespace}/${agent.name}`);
+      }
+    };
+    tasks.onAdd(ours((t: TaskObject) => onTask(t)));
+    tasks.onUpdate((old, t) => ours(onTask)(t, old));
+    tasks.onDelete(ours((t: TaskObject) => {
+      const agent = agentKeyOf(t);
+      if (t.status?.phase === Phase.running) this.context.slots.freed(`${agent.namespace}/${agent.name}`);
+      this.queue.add(agentKey(`${agent.namespace}/${agent.name}`));
+    }));
+    tasks.onResync(ours((t: TaskObject) => this.queue.add(taskKey(keyOf(t)))));
+
+    const agents = this.informer<AgentObject>('agents', this.caches.agents, `${api}/${Kinds.agent.plural}`);
+    const onAgent = ours((a: AgentObject) => this.queue.add(agentKey(keyOf(a))));
+    agents.onAdd(onAgent);
+    agents.onUpdate((_old, a) => onAgent(a));
+    agents.onDelete(onAgent);
+    agents.onResync(onAgent);
+
+    if (this.options.config) {
+      this.caches.configs.upsert({ metadata: { name: CLUSTER_CONFIG_NAME }, spec: this.options.config });
+    } else {
+      const configs = this.informer<ConfigObject>('kubeopencodeconfigs', this.caches.configs, `${api}/${Kinds.config.plural}`,
+        { fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}` });
+      const onConfig = () => this.caches.tasks.list().filter((t) => this.handles(t.metadata.namespace)).forEach((t) => this.queue.add(taskKey(keyOf(t))));
+      configs.onAdd(onConfig);
+      configs.onUpdate(onConfig);
+      configs.onDelete(onConfig);
+    }
+
+    const owned = { labelSelector: `${Labels.managedBy}=${MANAGED_BY}` };
+    const pods = this.informer<V1Pod>('pods', this.caches.pods, '/api/v1/pods', owned);
+    const onPod = (p: V1Pod) => {
+      const ns = p.metadata?.annotations?.[Labels.taskNamespace];
+      const name = p.metadata?.annotations?.[Labels.task];
+      if (ns && name && this.handles(ns)) this.queue.add(taskKey(`${ns}/${name}`));
+    };
+    pods.onAdd(onPod);
+    pods.onUpdate((_old, p) => onPod(p));
+    pods.onDelete(onPod);
+  }
+
+  private setUpMetrics(): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    metrics.setWorkQueueDepthCollector(() => this.queue.length);
+    metrics.setTaskPhaseCollector(() => {
+      const counts: Record<string, number> = {};
+      for (const t of this.caches.tasks.list()) {
+        const phase = t.status?.phase ?? 'New';
+        counts[phase] = (counts[phase] ?? 0) + 1;
+      }
+      return counts;
+    });
+    metrics.setAgentQueueDepthCollector(() => {
+      const depth: Record<string, number> = {};
+      for (const agent of this.caches.agents.keys()) {
+        depth[agent] = this.caches.tasks.byIndex(TASKS_BY_AGENT, agent).filter((t) => t.status?.phase === Phase.queued).length;
+      }
+      return depth;
+    });
+  }
+
+  /** Starts the informers, waits until they have listed once, then starts the workers. */
+  public async start(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.start()));
+    this.options.logger.info('caches synced', { tasks: this.caches.tasks.size, agents: this.caches.agents.size, pods: this.caches.pods.size });
+    const count = this.options.workers ?? 4;
+    this.workers = Array.from({ length: count }, () => this.work());
+  }
+
+  public hasSynced(): boolean {
+    return this.informers.every((i) => i.hasSynced());
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      try {
+        await this.process(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const colon = key.indexOf(':');
+    const kind = key.slice(0, colon);
+    const target = key.slice(colon + 1);
+    const handler = handlers[kind];
+    const started = performance.now();
+    const log = this.options.logger.child({ [kind]: target });
+    try {
+      const result = await handler({ ...this.context, logger: log }, target);
+      this.queue.forget(key);
+      if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+      this.options.metrics?.observeReconcile(kind, result.requeueAfterMs !== undefined ? 'requeue' : 'done', (performance.now() - started) / 1000);
+    } catch (e) {
+      this.queue.addRateLimited(key);
+      this.options.metrics?.observeReconcile(kind, 'error', (performance.now() - started) / 1000);
+      log.error('reconcile failed; retrying with backoff', { error: e instanceof Error ? e.message : String(e), retries: this.queue.numRequeues(key) });
+    }
+  }
+
+  /** Stops taking work, lets running reconciles finish (up to timeoutMs), stops the informers. */
+  public async stop(timeoutMs = 10_000): Promise<void> {
+    this.queue.shutDown();
+    await Promise.race([Promise.all(this.workers), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await this.context.events.flush();
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+}

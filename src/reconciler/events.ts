@@ -1,0 +1,42 @@
+/** Kubernetes Events for Task transitions, sent without holding up the reconcile. */
+import { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import { API_VERSION, Kinds } from '../api/constants.js';
+import type { Logger } from './logger.js';
+import { TaskObject } from './objects.js';
+import { TaskEvent } from './status.js';
+
+export class EventRecorder {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly core: CoreV1Api | undefined, private readonly logger: Logger, private readonly identity: string) {}
+
+  /** Records an Event on a Task; failures are logged, never thrown. */
+  public taskEvent(task: TaskObject, event: TaskEvent, now: Date): void {
+    if (!this.core) return;
+    const body: CoreV1Event = {
+      metadata: { generateName: `${task.metadata.name}.`, namespace: task.metadata.namespace },
+      involvedObject: {
+        apiVersion: API_VERSION, kind: Kinds.task.kind, name: task.metadata.name, namespace: task.metadata.namespace,
+        uid: task.metadata.uid, resourceVersion: task.metadata.resourceVersion,
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message.slice(0, 1024),
+      source: { component: 'kubeopencode' },
+      reportingComponent: 'kubeopencode.io/controller',
+      reportingInstance: this.identity,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    const sent = this.core.createNamespacedEvent({ namespace: task.metadata.namespace, body })
+      .then(() => undefined, (e) => this.logger.warn('could not record event', { reason: event.reason, error: String(e) }));
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
+  }
+
+  /** Waits for the Events still being sent (on shutdown). */
+  public async flush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The reconciler's calls to the API server, typed for our objects. Everything that talks
+ * to Kubernetes goes through here; the decisions live elsewhere.
+ */
+import {
+  ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
+} from '@kubernetes/client-node';
+import { FIELD_MANAGER, GROUP, Kinds, VERSION } from '../api/constants.js';
+import { AgentStatus } from '../api/agent.js';
+import { TaskStatus } from '../api/task.js';
+import { AgentObject, TaskObject } from './objects.js';
+import { Manifest } from './render.js';
+
+export const isNotFound = (e: unknown): boolean => e instanceof ApiException && e.code === 404;
+export const isConflict = (e: unknown): boolean => e instanceof ApiException && e.code === 409;
+export const isGone = (e: unknown): boolean => e instanceof ApiException && e.code === 410;
+
+/** The message the API server gave, without the client's wrapping. */
+export function apiMessage(e: unknown): string {
+  if (e instanceof ApiException) {
+    try {
+      const body = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
+      if (body?.message) return `${body.message} (HTTP ${e.code})`;
+    } catch {
+      // not JSON: fall through
+    }
+    return `HTTP ${e.code}: ${String(e.body).slice(0, 500)}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Status fields set to null are removed by the merge patch. */
+export type StatusPatch<S> = { [K in keyof S]?: S[K] | null };
+
+export class KubeClient {
+  public readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(public readonly kc: KubeConfig) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  public async getTask(namespace: string, name: string): Promise<TaskObject> {
+    return this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: Kinds.task.plural, name }) as Promise<TaskObject>;
+  }
+
+  /**
+   * Writes a Task's status. The resourceVersion makes it conditional: if anyone changed
+   * the Task since it was read, the API server answers 409 and nothing is overwritten.
+   */
+  public async patchTaskStatus(task: TaskObject, status: StatusPatch<TaskStatus>): Promise<TaskObject> {
+    return this.custom.patchNamespacedCustomObjectStatus({
+      group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural, name: task.metadata.name,
+      body: { metadata: { resourceVersion: task.metadata.resourceVersion }, status },
+      fieldManager: FIELD_MANAGER,
+    }, mergePatch) as Promise<TaskObject>;
+  }
+
+  /** Replaces a Task's finalizers, conditional on its resourceVersion. */
+  public async setTaskFinalizers(task: TaskObject, finalizers: string[]): Promise<TaskObject> {
+    return this.custom.patchNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural, name: task.metadata.name,
+      body: { metadata: { resourceVersion: task.metadata.resourceVersion, finalizers } },
+      fieldManager: FIELD_MANAGER,
+    }, mergePatch) as Promise<TaskObject>;
+  }
+
+  /** Deletes a Task, only if it is still the same object (uid) that was decided on. */
+  public async deleteTask(task: TaskObject): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({
+      group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural, name: task.metadata.name,
+      body: { preconditions: { uid: task.metadata.uid } },
+    });
+  }
+
+  public async patchAgentStatus(agent: AgentObject, status: StatusPatch<AgentStatus>): Promise<AgentObject> {
+    return this.custom.patchNamespacedCustomObjectStatus({
+      group: GROUP, version: VERSION, namespace: agent.metadata.namespace, plural: Kinds.agent.plural, name: agent.metadata.name,
+      body: { metadata: { resourceVersion: agent.metadata.resourceVersion }, status },
+      fieldManager: FIELD_MANAGER,
+    }, mergePatch) as Promise<AgentObject>;
+  }
+
+  public async getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
+    try {
+      return await this.core.readNamespacedPod({ namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Creates the object unless it exists; returns the existing one on AlreadyExists. */
+  public async createPod(pod: Manifest): Promise<{ pod: V1Pod; created: boolean }> {
+    try {
+      return { pod: await this.core.createNamespacedPod({ namespace: pod.metadata.namespace!, body: pod as V1Pod, fieldManager: FIELD_MANAGER }), created: true };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      const existing = await this.getPod(pod.metadata.namespace!, pod.metadata.name);
+      if (!existing) throw e;
+      return { pod: existing, created: false };
+    }
+  }
+
+  public async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void> {
+    try {
+      await this.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  public async getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+    try {
+      return await this.core.readNamespacedConfigMap({ namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  public async createConfigMap(configMap: Manifest): Promise<{ configMap: V1ConfigMap; created: boolean }> {
+    try {
+      const body = configMap as V1ConfigMap;
+      return { configMap: await this.core.createNamespacedConfigMap({ namespace: configMap.metadata.namespace!, body, fieldManager: FIELD_MANAGER }), created: true };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      const existing = await this.getConfigMap(configMap.metadata.namespace!, configMap.metadata.name);
+      if (!existing) throw e;
+      return { configMap: existing, created: false };
+    }
+  }
+
+  public async deleteConfigMap(namespace: string, name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedConfigMap({ namespace, name });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}

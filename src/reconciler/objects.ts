@@ -1,0 +1,43 @@
+/** The shapes of our resources as the API server returns them. */
+import { AgentStatus } from '../api/agent.js';
+import { TaskStatus } from '../api/task.js';
+import { AgentSpec, ConfigSpec, ObjectMeta, TaskSpec } from '../constructs/types.js';
+
+export interface TaskObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: ObjectMeta & { readonly namespace: string };
+  readonly spec: TaskSpec;
+  readonly status?: TaskStatus;
+}
+
+export interface AgentObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: ObjectMeta & { readonly namespace: string };
+  readonly spec: AgentSpec;
+  readonly status?: AgentStatus;
+}
+
+export interface ConfigObject {
+  readonly metadata: ObjectMeta;
+  readonly spec: ConfigSpec;
+}
+
+/** `namespace/name`: the key the work queue and every message use. */
+export function keyOf(obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** Where a Task's Agent lives: agentRef, with the CRD's defaults. */
+export function agentKeyOf(task: TaskObject): { namespace: string; name: string } {
+  return {
+    namespace: task.spec.agentRef?.namespace ?? task.metadata.namespace,
+    name: task.spec.agentRef?.name ?? 'default',
+  };
+}

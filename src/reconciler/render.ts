@@ -1,0 +1,68 @@
+/**
+ * Task + Agent + ConfigMap contents -> the Pod and the context ConfigMap, through the
+ * TaskPod construct in a fresh in-memory App. The reconciler and `kubeopencode render`
+ * both call this, so a preview is exactly what the operator creates.
+ */
+import { App, Chart } from 'cdk8s';
+import { Defaults } from '../api/constants.js';
+import { ContextType } from '../api/constants.js';
+import { TaskPod } from '../constructs/task-pod.js';
+import { ConfigSpec } from '../constructs/types.js';
+import { AgentObject, TaskObject } from './objects.js';
+
+export interface RenderInput {
+  readonly task: TaskObject;
+  readonly agent: AgentObject;
+  /** ConfigMap data by `namespace/name`; a ConfigMap not in the map does not exist. */
+  readonly configMaps?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly config?: ConfigSpec;
+}
+
+/** A Kubernetes object as plain JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
+
+export interface RenderedTask {
+  readonly pod: Manifest;
+  readonly configMap: Manifest;
+}
+
+/** Renders a Task's objects. Throws ContextError when its contexts cannot work. */
+export function renderTask(input: RenderInput): RenderedTask {
+  const app = new App({ outdir: '/dev/null' });
+  const chart = new Chart(app, 'task');
+  const taskPod = new TaskPod(chart, 'task', {
+    task: input.task,
+    agent: input.agent,
+    configMaps: input.configMaps,
+    systemImage: {
+      image: input.config?.systemImage?.image ?? Defaults.systemImage,
+      imagePullPolicy: input.config?.systemImage?.imagePullPolicy ?? 'IfNotPresent',
+    },
+  });
+  // Plan the contexts first: a ContextError thrown later, inside synthesis, would arrive wrapped.
+  void taskPod.contextVolume.plan;
+  const objects = chart.toJson() as Manifest[];
+  return {
+    pod: objects.find((o) => o.kind === 'Pod')!,
+    configMap: objects.find((o) => o.kind === 'ConfigMap')!,
+  };
+}
+
+/** The ConfigMaps a Task's contexts read, as `namespace/name` (Agent contexts in the Agent's namespace). */
+export function configMapsNeeded(task: TaskObject, agent: AgentObject): string[] {
+  const refs = (owner: TaskObject | AgentObject) => (owner.spec.contexts ?? [])
+    .filter((c) => c.type === ContextType.configMap && c.configMap)
+    .map((c) => `${owner.metadata.namespace}/${c.configMap!.name}`);
+  return [...new Set([...refs(agent), ...refs(task)])];
+}
+
+/** The Secrets the Pod mounts or reads, all in the Agent's namespace. */
+export function secretsNeeded(task: TaskObject, agent: AgentObject): string[] {
+  const contexts = [...(agent.spec.contexts ?? []), ...(task.spec.contexts ?? [])];
+  const names = [
+    ...(agent.spec.credentials ?? []).map((c) => c.secretRef.name),
+    ...contexts.flatMap((c) => [c.git?.secretRef?.name, c.url?.secretRef?.name]).filter((n): n is string => !!n),
+  ];
+  return [...new Set(names)];
+}

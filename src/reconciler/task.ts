@@ -1,0 +1,252 @@
+/**
+ * reconcileTask: brings one Task one step closer to where it should be, from fresh
+ * state, idempotently. Admission to Agents with a limit happens in the Agent reconcile
+ * (agent.ts), which is the one place that can count slots without racing.
+ */
+import { V1Pod } from '@kubernetes/client-node';
+import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
+import { holdsSlot, isStopRequested } from './admission.js';
+import { childNames, ContextError, createChildren, podFailure, podStuck, readOutputs, renderChildren } from './children.js';
+import { cleanupFinished } from './cleanup.js';
+import { agentKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
+import { apiMessage, isConflict, isNotFound } from './kube.js';
+import { isNamespaceAllowed } from './namespaces.js';
+import { AgentObject, agentKeyOf, TaskObject } from './objects.js';
+import { changes, conditionOf, kubeTime, TaskTransitions, Transition } from './status.js';
+
+export async function reconcileTask(ctx: ReconcileContext, key: string): Promise<Result> {
+  const task = ctx.caches.tasks.get(key);
+  if (!task) return done;
+  return new TaskReconcile(ctx, task).run();
+}
+
+const isCrossNamespace = (task: TaskObject): boolean =>
+  task.spec.agentRef?.namespace !== undefined && task.spec.agentRef.namespace !== task.metadata.namespace;
+
+class TaskReconcile {
+  constructor(private readonly ctx: ReconcileContext, private task: TaskObject) {}
+
+  private get transitions(): TaskTransitions {
+    return new TaskTransitions(this.task, kubeTime(this.ctx.now()));
+  }
+
+  private get agentName(): string {
+    const ref = agentKeyOf(this.task);
+    return `${ref.namespace}/${ref.name}`;
+  }
+
+  private agent(): AgentObject | undefined {
+    return this.ctx.caches.agents.get(this.agentName);
+  }
+
+  public async run(): Promise<Result> {
+    try {
+      return await this.step();
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      // Someone else changed the Task since it was read: read it again and start over.
+      await this.refresh();
+      return requeueAfter(0);
+    }
+  }
+
+  private async step(): Promise<Result> {
+    if (this.task.metadata.deletionTimestamp) return this.finalize();
+    const phase = this.task.status?.phase;
+    if (phase && FINISHED_PHASES.includes(phase)) return cleanupFinished(this.ctx, this.task);
+    if (isCrossNamespace(this.task) && !this.task.metadata.finalizers?.includes(TASK_CLEANUP_FINALIZER)) {
+      await this.setFinalizers([...(this.task.metadata.finalizers ?? []), TASK_CLEANUP_FINALIZER]);
+    }
+    if (isStopRequested(this.task)) return this.stop();
+    if (!phase) {
+      await this.write(this.transitions.accepted());
+      return this.startOrWait();
+    }
+    if (phase === Phase.running) return this.whileRunning();
+    return this.startOrWait();
+  }
+
+  /** Pending or Queued: check what the Task needs, then start it or ask its Agent for a slot. */
+  private async startOrWait(): Promise<Result> {
+    const agent = this.agent();
+    if (!agent) {
+      return this.block(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
+    }
+    if (!isNamespaceAllowed(agent, this.task.metadata.namespace)) {
+      await this.write(this.transitions.finished(Phase.failed, Reason.namespaceNotAllowed,
+        `Agent ${this.agentName} does not allow Tasks from namespace ${this.task.metadata.namespace} (allowedNamespaces: ${(agent.spec.allowedNamespaces ?? []).join(', ')})`));
+      return done;
+    }
+    const limited = !!agent.spec.maxConcurrentTasks;
+    const blocked = conditionOf(this.task, ConditionType.ready)?.status === 'False';
+    if (limited && this.task.status?.phase === Phase.queued && !blocked) {
+      // Already checked and waiting in line; its contexts are read again when its Pod is created.
+      this.ctx.enqueue(agentKey(this.agentName));
+      return done;
+    }
+    let rendered;
+    try {
+      rendered = await renderChildren(this.ctx, this.task, agent);
+    } catch (e) {
+      if (e instanceof ContextError) return this.contextError(e);
+      throw e;
+    }
+    if (blocked) await this.write(this.transitions.accepted());
+    if (limited) {
+      // A limited Agent admits its Tasks itself, in FIFO order.
+      this.ctx.enqueue(agentKey(this.agentName));
+      return done;
+    }
+    // No limit: start at once. Creating the Pod before recording Running is safe here: after a
+    // crash in between, the next reconcile finds the Pod and adopts it.
+    const outcome = await createChildren(this.ctx, this.task, rendered);
+    if (outcome.kind === 'stale') return requeueAfter(1000);
+    const { namespace, name } = childNames(this.task, agent);
+    await this.write(this.transitions.started(name, namespace, this.agentName));
+    return this.timeoutCheck();
+  }
+
+  /** Running: create the Pod if it was only admitted so far, then follow it. */
+  private async whileRunning(): Promise<Result> {
+    const podName = this.task.status!.podName!;
+    const podNamespace = this.task.status!.podNamespace!;
+    if (!this.task.status?.startTime) return this.createAdmittedPod(podNamespace, podName);
+    const pod = this.ctx.caches.pods.get(`${podNamespace}/${podName}`) ?? await this.ctx.kube.getPod(podNamespace, podName);
+    if (!pod) {
+      await this.write(this.transitions.finished(Phase.failed, Reason.podLost, `Pod ${podNamespace}/${podName} disappeared while the Task was running`));
+      return done;
+    }
+    switch (pod.status?.phase) {
+      case 'Succeeded': return this.podEnded(pod, Phase.completed, Reason.succeeded, `Pod ${podNamespace}/${podName} succeeded`);
+      case 'Failed': {
+        const failure = podFailure(pod);
+        return this.podEnded(pod, Phase.failed, failure.reason, failure.message);
+      }
+      default: {
+        const stuck = podStuck(pod);
+        const ready = conditionOf(this.task, ConditionType.ready);
+        if (stuck && ready?.reason !== stuck.reason) {
+          await this.write({ status: { conditions: this.transitions.waiting(stuck.reason, stuck.message).status.conditions }, event: { type: 'Warning', reason: stuck.reason, message: stuck.message } });
+        }
+        return this.timeoutCheck();
+      }
+    }
+  }
+
+  private async createAdmittedPod(podNamespace: string, podName: string): Promise<Result> {
+    const agent = this.agent();
+    if (!agent) return this.release(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
+    try {
+      const outcome = await createChildren(this.ctx, this.task, await renderChildren(this.ctx, this.task, agent));
+      if (outcome.kind === 'stale') return requeueAfter(1000);
+    } catch (e) {
+      if (e instanceof ContextError) return e.retryable ? this.release(Reason.contextError, e.message) : this.fail(Reason.contextError, e.message);
+      if (isNotFound(e) || isConflict(e)) throw e;
+      return this.fail(Reason.podCreationError, `could not create the Pod: ${apiMessage(e)}`);
+    }
+    await this.write(this.transitions.podCreated(podName, podNamespace));
+    return this.timeoutCheck();
+  }
+
+  private async podEnded(pod: V1Pod, phase: 'Completed' | 'Failed', reason: string, message: string): Promise<Result> {
+    const outputs = readOutputs(pod);
+    await this.write(this.transitions.finished(phase, reason, message,
+      outputs.parameters ? { outputs: { parameters: outputs.parameters } } : {},
+      outputs.condition ? [outputs.condition] : []));
+    return cleanupFinished(this.ctx, this.task);
+  }
+
+  /** Fails the Task when it ran past timeoutSeconds; otherwise looks again when it would. */
+  private async timeoutCheck(): Promise<Result> {
+    const timeout = this.task.spec.timeoutSeconds;
+    const start = this.task.status?.startTime;
+    if (!timeout || !start) return done;
+    const left = Date.parse(start) + timeout * 1000 - this.ctx.now().getTime();
+    if (left > 0) return requeueAfter(left);
+    await this.deletePod();
+    await this.write(this.transitions.finished(Phase.failed, Reason.timeout, `The Task ran longer than its timeoutSeconds (${timeout})`));
+    return done;
+  }
+
+  private async stop(): Promise<Result> {
+    await this.deletePod();
+    await this.write(this.transitions.stopped());
+    return done;
+  }
+
+  /** Deletes the Pod with its grace period, so the agent can stop cleanly. */
+  private async deletePod(): Promise<void> {
+    const { podName, podNamespace } = this.task.status ?? {};
+    if (podName && podNamespace) await this.ctx.kube.deletePod(podNamespace, podName);
+  }
+
+  /** The Task is being deleted: remove its cross-namespace children, then let it go. */
+  private async finalize(): Promise<Result> {
+    if (!this.task.metadata.finalizers?.includes(TASK_CLEANUP_FINALIZER)) return done;
+    const agentNamespace = this.task.status?.podNamespace ?? agentKeyOf(this.task).namespace;
+    const { name } = childNames(this.task, { metadata: { namespace: agentNamespace } });
+    await this.ctx.kube.deletePod(agentNamespace, name);
+    await this.ctx.kube.deleteConfigMap(agentNamespace, name);
+    try {
+      await this.setFinalizers((this.task.metadata.finalizers ?? []).filter((f) => f !== TASK_CLEANUP_FINALIZER));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    this.ctx.enqueue(agentKey(this.agentName));
+    return done;
+  }
+
+  private async block(reason: string, message: string): Promise<Result> {
+    const ready = conditionOf(this.task, ConditionType.ready);
+    if (ready?.reason !== reason || ready.message !== message) await this.write(this.transitions.waiting(reason, message));
+    return done;
+  }
+
+  private async contextError(e: ContextError): Promise<Result> {
+    if (!e.retryable) return this.fail(Reason.contextError, e.message);
+    await this.block(Reason.contextError, e.message);
+    return requeueAfter(this.ctx.contextRetryMs);
+  }
+
+  /** Gives an admitted Task's slot back: it waits again, blocked by `reason`. */
+  private async release(reason: string, message: string): Promise<Result> {
+    const waiting = this.transitions.waiting(reason, message);
+    await this.write({ status: { ...waiting.status, podName: null, podNamespace: null }, event: waiting.event });
+    this.ctx.enqueue(agentKey(this.agentName));
+    return reason === Reason.contextError ? requeueAfter(this.ctx.contextRetryMs) : done;
+  }
+
+  private async fail(reason: string, message: string): Promise<Result> {
+    await this.write(this.transitions.finished(Phase.failed, reason, message));
+    return done;
+  }
+
+  /** Writes a transition (if it changes anything), keeps the cache current, records the Event. */
+  private async write(transition: Transition): Promise<void> {
+    if (!changes(this.task, transition.status)) return;
+    const heldSlot = holdsSlot(this.task);
+    const updated = await this.ctx.kube.patchTaskStatus(this.task, transition.status);
+    this.ctx.caches.tasks.upsert(updated);
+    this.task = updated;
+    if (transition.event) this.ctx.events.taskEvent(updated, transition.event, this.ctx.now());
+    if (heldSlot && !holdsSlot(updated)) {
+      // A slot is free: the Agent admits the next Task now, not on a timer.
+      this.ctx.slots.freed(this.agentName);
+      this.ctx.enqueue(agentKey(this.agentName));
+    }
+  }
+
+  private async setFinalizers(finalizers: string[]): Promise<void> {
+    const updated = await this.ctx.kube.setTaskFinalizers(this.task, finalizers);
+    this.ctx.caches.tasks.upsert(updated);
+    this.task = updated;
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      this.ctx.caches.tasks.upsert(await this.ctx.kube.getTask(this.task.metadata.namespace, this.task.metadata.name));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
