@@ -51,7 +51,7 @@ const project = new typescript.TypeScriptProject({
   eslintOptions: {
     dirs: ['src'],
     devdirs: ['test', 'examples', 'bench'],
-    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', 'imports/', 'coverage', 'lib/', 'dist/', 'charts/'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '/imports/', 'coverage', '/lib/', '/dist/', '/charts/', '/scratch/'],
     commandOptions: { fix: false },
   },
   jestOptions: {

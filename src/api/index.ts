@@ -10,3 +10,4 @@ export * from './task.js';
 export * from './config.js';
 export * from './crds.js';
 export * from './names.js';
+export * from './outputs-format.js';

@@ -10,7 +10,8 @@ export type Doc = { apiVersion?: string; kind?: string; metadata?: { name?: stri
  * is the octal number the seed README means (256), not decimal 400.
  */
 export function parseManifests(text: string, source: string): Doc[] {
-  const docs = parseAllDocuments(text, { version: '1.1' });
+  // Timestamps stay strings, as Kubernetes objects carry them.
+  const docs = parseAllDocuments(text, { version: '1.1', customTags: (tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp') });
   const list = Array.isArray(docs) ? docs : [docs];
   const out: Doc[] = [];
   for (const doc of list) {

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { API_VERSION, Defaults, Kinds, Labels, MANAGED_BY, PodPaths } from '../api/constants.js';
 import { shortHash, taskResourceName } from '../api/names.js';
+import { terminationMessageLimit } from '../api/outputs-format.js';
 import { ResolvedContext } from './context-plan.js';
 import { ContextVolume, ContextVolumeNames, gitFetchDir, OUTPUTS_KEY, secretDir, urlFetchDir } from './context-volume.js';
 import { AgentSpec, Credential, ObjectMeta, OutputParameter, ResourceRequirements, TaskSpec } from './types.js';
@@ -279,9 +280,12 @@ export class TaskPod extends Construct {
       'context-init', '--config-dir', PodPaths.contextConfigMap,
     ], this.contextVolume.contextInitMounts()));
     if (this.contextVolume.hasOutputs) {
+      // Kubernetes keeps 12 KiB of termination messages per Pod, shared by all its containers.
+      const maxBytes = terminationMessageLimit(containers.length + 2);
       containers.push({
         ...this.systemContainer('outputs', [
           'collect-outputs', '--parameters', `${PodPaths.contextConfigMap}/${OUTPUTS_KEY}`, '--workspace', this.workspaceDir,
+          '--max-bytes', String(maxBytes),
         ], [
           { name: ContextVolumeNames.configMap, mountPath: PodPaths.contextConfigMap, readOnly: true },
           { ...workspaceMount, readOnly: true },
@@ -310,6 +314,7 @@ export class TaskPod extends Construct {
         { name: 'TASK_NAME', value: task.metadata.name },
         { name: 'TASK_NAMESPACE', value: task.metadata.namespace },
         { name: 'WORKSPACE_DIR', value: this.workspaceDir },
+        ...this.gitSafeDirectoryEnv(),
         ...credentials.filter((c) => c.env).map((c) => ({
           name: c.env!,
           valueFrom: { secretKeyRef: { name: c.secretRef.name, key: c.secretRef.key! } },
@@ -333,6 +338,19 @@ export class TaskPod extends Construct {
       securityContext: restrictedContainer(false),
       terminationMessagePolicy: 'FallbackToLogsOnError',
     };
+  }
+
+  /**
+   * A repository cloned into the workspace root sits in a directory the agent's user does
+   * not own (the volume's root), which git refuses as "dubious ownership" unless told.
+   */
+  private gitSafeDirectoryEnv(): k8s.EnvVar[] {
+    if (!this.contextVolume.plan.gitClones.some((g) => g.intoWorkspace)) return [];
+    return [
+      { name: 'GIT_CONFIG_COUNT', value: '1' },
+      { name: 'GIT_CONFIG_KEY_0', value: 'safe.directory' },
+      { name: 'GIT_CONFIG_VALUE_0', value: this.workspaceDir },
+    ];
   }
 
   private credentialVolumes(): k8s.Volume[] {

@@ -59,7 +59,8 @@ async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: T
   const agentName = keyOf(agent);
   const plan = planAdmission(tasks, limit);
   let conflicted = false;
-  await inBatches(plan.admit, async (task) => {
+  // One after the other, so that the order of the Running writes is the FIFO order too.
+  await inSequence(plan.admit, async (task) => {
     const { namespace, name } = childNames(task, agent);
     const admitted = await writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).admitted(name, namespace, agentName));
     if (!admitted) {
@@ -130,6 +131,10 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
     return requeueAfter(0);
   }
   return done;
+}
+
+async function inSequence<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (const item of items) await fn(item);
 }
 
 async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {

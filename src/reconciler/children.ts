@@ -5,7 +5,7 @@
 import { V1Pod } from '@kubernetes/client-node';
 import { ConditionType, Labels, Reason } from '../api/constants.js';
 import { taskResourceName } from '../api/names.js';
-import { parseTerminationMessage, TerminationMessageError } from '../cli/outputs-format.js';
+import { parseTerminationMessage, TerminationMessageError } from '../api/outputs-format.js';
 import { ContextError } from '../constructs/context-plan.js';
 import { ReconcileContext } from './context.js';
 import { AgentObject, TaskObject } from './objects.js';

@@ -72,13 +72,14 @@ export async function runController(args: string[]): Promise<number> {
   const namespaceFilter = globs?.length ? (ns: string) => globs.some((g) => minimatch(ns, g)) : undefined;
   const controller = new Controller({ kc, logger, metrics, workers: Number(flags.workers), identity, namespaceFilter });
   let standingBy = flags['leader-elect'];
-  const server = new HttpServer({
-    listeners: listenersFor(parseBindAddress(flags['metrics-bind-address']!), parseBindAddress(flags['health-probe-bind-address']!)),
+  const listeners = listenersFor(parseBindAddress(flags['metrics-bind-address']!), parseBindAddress(flags['health-probe-bind-address']!));
+  const server = listeners.length ? new HttpServer({
+    listeners,
     readiness: () => standingBy || controller.hasSynced() ? true : { ready: false, reason: 'caches not synced' },
     metrics: metrics,
     logger,
-  });
-  await server.start();
+  }) : undefined;
+  await server?.start();
   logger.info('kubeopencode controller starting', { server: kc.getCurrentCluster()?.server, identity, leaderElection: flags['leader-elect'] });
 
   let stopping: Promise<void> | undefined;
@@ -87,7 +88,10 @@ export async function runController(args: string[]): Promise<number> {
     namespace: flags['leader-election-namespace']!,
     name: flags['leader-election-id']!,
     identity,
+    // client-go's proportions: 15 s lease, 10 s renew deadline, 2 s retry.
     leaseDurationMs: Number(flags['lease-duration']) * 1000,
+    renewDeadlineMs: Number(flags['lease-duration']) * 1000 * 2 / 3,
+    retryPeriodMs: Number(flags['lease-duration']) * 1000 * 2 / 15,
     logger: logger.child({ component: 'leader-election' }),
     onStartedLeading: () => {
       standingBy = false;
@@ -103,7 +107,7 @@ export async function runController(args: string[]): Promise<number> {
     logger.info('shutting down', { signal });
     await controller.stop();
     await elector?.release();
-    await server.stop();
+    await server?.stop();
     logger.info('stopped');
   };
   const done = new Promise<number>((resolve) => {

@@ -229,6 +229,7 @@ class TaskReconcile {
     this.ctx.caches.tasks.upsert(updated);
     this.task = updated;
     if (transition.event) this.ctx.events.taskEvent(updated, transition.event, this.ctx.now());
+    if (transition.event) this.ctx.logger.info(transition.event.message, { phase: updated.status?.phase, reason: transition.event.reason });
     if (heldSlot && !holdsSlot(updated)) {
       // A slot is free: the Agent admits the next Task now, not on a timer.
       this.ctx.slots.freed(this.agentName);

@@ -173,3 +173,31 @@ describe('TaskPod', () => {
     expect(render({ agentNs: 'platform-agents' }).pod).toMatchSnapshot();
   });
 });
+
+describe('TaskPod details', () => {
+  test('the outputs collector keeps its message within the Pod\'s share of 12 KiB', () => {
+    const chart = Testing.chart();
+    new TaskPod(chart, 't', {
+      task: { metadata: { name: 't', namespace: 'ns' }, spec: { description: 'd', contexts: [{ type: 'Git', git: { repository: 'https://h/r' }, mountPath: 's' }] } },
+      agent: { metadata: { name: 'a', namespace: 'ns' }, spec: { outputs: { parameters: [{ name: 'o', path: 'o' }] } } },
+    });
+    const pod = Testing.synth(chart).find((o) => o.kind === 'Pod');
+    const outputs = pod.spec.initContainers.find((c: any) => c.name === 'outputs');
+    const containers = pod.spec.initContainers.length + pod.spec.containers.length;
+    expect(containers).toBe(5);
+    expect(outputs.command.slice(-2)).toEqual(['--max-bytes', String(Math.floor(12288 / 5))]);
+  });
+
+  test('a repository cloned into the workspace root is a safe.directory for the agent', () => {
+    const chart = Testing.chart();
+    new TaskPod(chart, 't', {
+      task: { metadata: { name: 't', namespace: 'ns' }, spec: { description: 'd', contexts: [{ type: 'Git', git: { repository: 'https://h/r' }, mountPath: '.' }] } },
+      agent: { metadata: { name: 'a', namespace: 'ns' }, spec: {} },
+    });
+    const pod = Testing.synth(chart).find((o) => o.kind === 'Pod');
+    const agent = pod.spec.containers[0];
+    expect(agent.env).toEqual(expect.arrayContaining([{ name: 'GIT_CONFIG_KEY_0', value: 'safe.directory' }, { name: 'GIT_CONFIG_VALUE_0', value: '/workspace' }]));
+    expect(pod.spec.initContainers.find((c: any) => c.name === 'git-0').command).toContain('/workspace');
+    expect(agent.volumeMounts.filter((m: any) => m.mountPath === '/workspace')).toEqual([{ name: 'workspace', mountPath: '/workspace' }]);
+  });
+});

@@ -3,7 +3,7 @@
  * each in its own test. Pods are moved on by the simulated node (Pod status API).
  */
 import { jest } from '@jest/globals';
-import { formatTerminationMessage } from '../../src/cli/outputs-format.js';
+import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 import { condition, Scenario } from './support.js';
 
 jest.setTimeout(60_000);

@@ -31,10 +31,16 @@ export class Scenario {
   }
 
   /** A fresh namespace that this scenario's controller handles. */
-  public async namespace(labels: Record<string, string> = {}): Promise<string> {
-    const ns = await createTestNamespace(this.prefix, labels, this.kc);
+  public async namespace(labels: Record<string, string> = {}, prefix = this.prefix): Promise<string> {
+    const ns = await createTestNamespace(prefix, labels, this.kc);
     this.namespaces.push(ns);
     return ns;
+  }
+
+  /** Starts the simulated node for this scenario's namespaces. */
+  public async startNode(): Promise<void> {
+    this.node = new SimulatedNode({ kc: this.kc, outcome: (pod) => this.namespaces.includes(pod.metadata!.namespace!) ? this.outcome(pod) : { phase: 'Running' } });
+    await this.node.start();
   }
 
   /** Starts a controller (in this process) for this scenario's namespaces and a simulated node. */
@@ -45,8 +51,7 @@ export class Scenario {
       namespaceFilter: (ns) => this.namespaces.includes(ns), config: {}, ...options,
     });
     await this.controller.start();
-    this.node = new SimulatedNode({ kc: this.kc, outcome: (pod) => this.namespaces.includes(pod.metadata!.namespace!) ? this.outcome(pod) : { phase: 'Running' } });
-    await this.node.start();
+    await this.startNode();
   }
 
   public async stop(): Promise<void> {

@@ -1,0 +1,130 @@
+/**
+ * What every in-Pod helper shares: option parsing with --help, one-line errors on stderr,
+ * exit codes (0 ok, 1 failure, 2 usage), and progress lines that never show a secret.
+ */
+import { parseArgs } from 'node:util';
+import type { Command } from '../main.js';
+import { Redactor } from './redact.js';
+
+/** Bad arguments: exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly required?: boolean;
+  /** Placeholder shown in --help, e.g. URL. */
+  readonly arg?: string;
+  readonly description: string;
+}
+
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** Parsed values: strings, booleans or string lists, keyed by option name. */
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+/** Progress and warnings on stderr, scrubbed of the secrets the command registered. */
+export class Log {
+  constructor(private readonly name: string, public readonly redactor: Redactor) {}
+
+  info(message: string): void {
+    process.stderr.write(`kubeopencode ${this.name}: ${this.redactor.scrub(message)}\n`);
+  }
+
+  warn(message: string): void {
+    this.info(`warning: ${message}`);
+  }
+
+  error(message: string): void {
+    this.info(`error: ${message.split('\n').filter((l) => l.trim() !== '').join('; ')}`);
+  }
+}
+
+export interface CommandDefinition {
+  readonly name: string;
+  readonly summary: string;
+  /** Extra lines for --help, after the options. */
+  readonly details?: string;
+  readonly options: OptionSpecs;
+  readonly run: (values: OptionValues, log: Log) => Promise<number>;
+}
+
+function helpText(def: CommandDefinition): string {
+  const lines = Object.entries(def.options).map(([name, spec]) => {
+    const flag = `--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`;
+    const notes = [spec.required ? 'required' : '', spec.multiple ? 'repeatable' : ''].filter(Boolean).join(', ');
+    return `  ${flag.padEnd(30)} ${spec.description}${notes ? ` (${notes})` : ''}`;
+  });
+  lines.push(`  ${'--help'.padEnd(30)} Show this help`);
+  return `Usage: kubeopencode ${def.name} [options]\n\n${def.summary}\n\nOptions:\n${lines.join('\n')}\n${def.details ? `\n${def.details}\n` : ''}`;
+}
+
+function parse(def: CommandDefinition, args: string[]): OptionValues | 'help' {
+  const options = Object.fromEntries(Object.entries(def.options)
+    .map(([name, spec]) => [name, { type: spec.type, multiple: spec.multiple ?? false }]));
+  let values: OptionValues;
+  try {
+    values = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    if (errorCode(err)?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    throw err;
+  }
+  if (values.help) return 'help';
+  for (const [name, spec] of Object.entries(def.options)) {
+    if (spec.required && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`);
+  }
+  return values;
+}
+
+/** Turns a definition into a Command: parsing, --help, error reporting and exit codes. */
+export function defineCommand(def: CommandDefinition): Command {
+  return {
+    summary: def.summary,
+    run: async (args) => {
+      const log = new Log(def.name, new Redactor());
+      try {
+        const values = parse(def, args);
+        if (values === 'help') {
+          process.stdout.write(helpText(def));
+          return 0;
+        }
+        return await def.run(values, log);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof UsageError) {
+          log.error(`${message} (see "kubeopencode ${def.name} --help")`);
+          return 2;
+        }
+        log.error(message);
+        return 1;
+      }
+    },
+  };
+}
+
+/** A non-negative integer option. */
+export function parseCount(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+/** A permission mode written in octal, such as 644 or 0600. */
+export function parseMode(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^0?[0-7]{3,4}$/.test(value) || parseInt(value, 8) > 0o7777) throw new UsageError(`--${name} must be an octal mode such as 644, got "${value}"`);
+  return parseInt(value, 8);
+}
+
+export const str = (v: OptionValues[string]): string | undefined => (typeof v === 'string' ? v : undefined);
+export const list = (v: OptionValues[string]): string[] => (Array.isArray(v) ? v : []);
+export const flag = (v: OptionValues[string]): boolean => v === true;
+
+/** An error's code (ENOENT, ...), if it has one. */
+export const errorCode = (err: unknown): string | undefined =>
+  err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined;

@@ -1,0 +1,71 @@
+import { fifoCompare, isWaiting, planAdmission } from '../../src/reconciler/admission.js';
+import { TaskObject } from '../../src/reconciler/objects.js';
+
+const task = (name: string, namespace: string, created: string, phase?: string, extra: Partial<TaskObject['metadata']> = {}, ready?: 'True' | 'False' | 'Unknown'): TaskObject => ({
+  metadata: { name, namespace, creationTimestamp: created, ...extra },
+  spec: { description: 'x' },
+  status: phase ? { phase: phase as never, conditions: ready ? [{ type: 'Ready', status: ready, reason: 'R', message: '', lastTransitionTime: created }] : [] } : undefined,
+});
+
+describe('FIFO order (pure)', () => {
+  test('older first; within a second, by namespace, then name', () => {
+    const list = [
+      task('b', 'ns1', '2026-01-01T00:00:01Z'),
+      task('z', 'ns0', '2026-01-01T00:00:02Z'),
+      task('a', 'ns1', '2026-01-01T00:00:01Z'),
+      task('c', 'ns0', '2026-01-01T00:00:01Z'),
+    ];
+    expect([...list].sort(fifoCompare).map((t) => `${t.metadata.namespace}/${t.metadata.name}`)).toEqual(['ns0/c', 'ns1/a', 'ns1/b', 'ns0/z']);
+  });
+});
+
+describe('isWaiting (pure)', () => {
+  test.each([
+    ['Pending', undefined, {}, true],
+    ['Queued', 'Unknown', {}, true],
+    ['Pending', 'False', {}, false],
+    ['Running', undefined, {}, false],
+    ['Completed', undefined, {}, false],
+    ['Pending', undefined, { deletionTimestamp: '2026-01-01T00:00:00Z' }, false],
+    ['Queued', undefined, { annotations: { 'kubeopencode.io/stop': 'true' } }, false],
+  ] as const)('%s with Ready=%s and %j -> %s', (phase, ready, meta, expected) => {
+    expect(isWaiting(task('t', 'ns', '2026-01-01T00:00:00Z', phase, meta as never, ready))).toBe(expected);
+  });
+});
+
+describe('planAdmission (pure, table-driven)', () => {
+  const t0 = '2026-01-01T00:00:00Z';
+  const t1 = '2026-01-01T00:00:01Z';
+  test.each([
+    {
+      what: 'fills free slots in FIFO order, queues the rest with positions',
+      tasks: [task('r1', 'a', t0, 'Running'), task('w2', 'a', t1, 'Pending'), task('w1', 'a', t0, 'Queued'), task('w3', 'b', t1, 'Pending')],
+      limit: 2, running: 1, admit: ['w1'], queue: [['w2', 1], ['w3', 2]],
+    },
+    {
+      what: 'admits nothing when full',
+      tasks: [task('r1', 'a', t0, 'Running'), task('r2', 'a', t0, 'Running'), task('w1', 'a', t1, 'Pending')],
+      limit: 2, running: 2, admit: [], queue: [['w1', 1]],
+    },
+    {
+      what: 'never admits more than the limit, even above it already (limit lowered)',
+      tasks: [task('r1', 'a', t0, 'Running'), task('r2', 'a', t0, 'Running'), task('r3', 'a', t0, 'Running'), task('w1', 'a', t1, 'Pending')],
+      limit: 1, running: 3, admit: [], queue: [['w1', 1]],
+    },
+    {
+      what: 'without a limit admits every waiting Task',
+      tasks: [task('w1', 'a', t0, 'Pending'), task('w2', 'a', t1, 'Queued')],
+      limit: 0, running: 0, admit: ['w1', 'w2'], queue: [],
+    },
+    {
+      what: 'skips blocked, stopped and finished Tasks',
+      tasks: [task('blocked', 'a', t0, 'Pending', {}, 'False'), task('done', 'a', t0, 'Completed'), task('stopped', 'a', t0, 'Pending', { annotations: { 'kubeopencode.io/stop': 'true' } }), task('ok', 'a', t1, 'Pending')],
+      limit: 5, running: 0, admit: ['ok'], queue: [],
+    },
+  ])('$what', ({ tasks, limit, running, admit, queue }) => {
+    const plan = planAdmission(tasks, limit);
+    expect(plan.running).toBe(running);
+    expect(plan.admit.map((t) => t.metadata.name)).toEqual(admit);
+    expect(plan.queue.map((q) => [q.task.metadata.name, q.position])).toEqual(queue);
+  });
+});
