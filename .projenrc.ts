@@ -36,7 +36,7 @@ const project = new typescript.TypeScriptProject({
     'winston@^3.19',
     'yaml@^2.8',
   ],
-  devDeps: ['node@24', '@types/node@^24', '@types/ws', 'tsx', 'cdk8s-cli@^2.207'],
+  devDeps: ['node@24', '@types/node@^24', '@types/ws', 'tsx', 'cdk8s-cli@^2.207', '@jest/globals@^30'],
   bin: { kubeopencode: 'bin/kubeopencode.js' },
   tsconfig: {
     compilerOptions: { ...esm, outDir: 'lib' },
@@ -46,11 +46,14 @@ const project = new typescript.TypeScriptProject({
   tsconfigDev: {
     // Jest transpiles file by file (ts-jest reads isolatedModules from here); tsc type-checks.
     compilerOptions: { ...esm, rootDir: '..', isolatedModules: true },
-    include: ['../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
+    include: ['../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../scripts/**/*.ts', '../.projenrc.ts', '../projenrc/**/*.ts'],
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples', 'bench'],
+    devdirs: ['test', 'examples', 'bench', 'scripts'],
+    // One program for every linted folder (the dev tsconfig includes them all).
+    projectService: false,
+    tsconfigPath: './test/tsconfig.json',
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '/imports/', 'coverage', '/lib/', '/dist/', '/charts/', '/scratch/'],
     commandOptions: { fix: false },
   },
@@ -104,6 +107,15 @@ project.addTask('crds', {
 project.addTask('synth', {
   description: 'Synthesize the CRDs and every example into dist/',
   exec: 'tsx examples/synth-all.ts',
+});
+project.addTask('chart', {
+  description: 'Generate charts/kubeopencode from the KubeOpenCodeOperator construct',
+  exec: 'tsx scripts/chart.ts',
+  receiveArgs: true,
+});
+project.addTask('demo', {
+  description: 'The whole loop on a local control plane: chart, reconciler, Agent and Tasks, a simulated node',
+  exec: 'tsx scripts/demo.ts',
 });
 project.addTask('cluster', {
   description: 'Start or stop the local control plane: npm run cluster -- up|down|status',

@@ -2,11 +2,13 @@
  * `npm run synth`: the CRDs and every example, synthesized into dist/ (one file per chart).
  */
 import { App, Chart } from 'cdk8s';
-import { KubeOpenCodeCrds } from '../src/index.js';
 import { Contexts } from './contexts.js';
 import { CrossNamespace } from './cross-namespace.js';
+import { GithubPrReview } from './github-pr-review.js';
+import { GitOps } from './gitops.js';
 import { Outputs } from './outputs.js';
 import { TasksAsCode } from './tasks-as-code.js';
+import { KubeOpenCodeCrds } from '../src/index.js';
 
 /** Every example chart in one App, with the CRDs first. */
 export function examplesApp(outdir = 'dist'): App {
@@ -16,6 +18,8 @@ export function examplesApp(outdir = 'dist'): App {
   new CrossNamespace(app, 'cross-namespace');
   new Outputs(app, 'outputs');
   new Contexts(app, 'contexts');
+  new GithubPrReview(app, 'github-pr-review');
+  new GitOps(app, 'gitops', { repoURL: 'https://github.com/example-org/tasks-as-code.git' });
   return app;
 }
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { examplesApp } from '../examples/synth-all.js';
 import { applyDefaults, formatFieldErrors, validateObject } from '../src/api/validate.js';
 import { renderTask } from '../src/reconciler/render.js';
-import { examplesApp } from '../examples/synth-all.js';
 
 const ours = (o: any) => o.apiVersion === 'kubeopencode.io/v1alpha1';
 
@@ -12,7 +12,7 @@ describe('the examples', () => {
   const objects = app.charts.flatMap((c) => c.toJson());
 
   test('synthesize the CRDs and the example resources', () => {
-    expect(app.charts.map((c) => c.node.id)).toEqual(['crds', 'tasks-as-code', 'cross-namespace', 'outputs', 'contexts']);
+    expect(app.charts.map((c) => c.node.id)).toEqual(['crds', 'tasks-as-code', 'cross-namespace', 'outputs', 'contexts', 'github-pr-review', 'gitops']);
     expect(objects.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(3);
     expect(objects.filter((o) => o.kind === 'Task').map((t) => `${t.metadata.namespace}/${t.metadata.name}`)).toEqual([
       'kubeopencode-system/update-service-a', 'kubeopencode-system/update-service-b', 'kubeopencode-system/update-service-c',
@@ -35,11 +35,38 @@ describe('the examples', () => {
     }
   });
 
+  test('the event-driven and GitOps examples synthesize what Argo Events, Argo CD and Flux read', () => {
+    const theirs = app.charts.filter((c) => ['github-pr-review', 'gitops'].includes(c.node.id)).flatMap((c) => c.toJson()).filter((o) => !ours(o));
+    expect(theirs.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'EventSource pr-review/github-pr-review', 'ServiceAccount pr-review/github-pr-review-sensor',
+      'Role pr-review/github-pr-review-create-tasks', 'RoleBinding pr-review/github-pr-review-create-tasks',
+      'Sensor pr-review/github-pr-review',
+      'Application argocd/kubeopencode-tasks', 'GitRepository flux-system/kubeopencode-tasks', 'Kustomization flux-system/kubeopencode-tasks',
+    ]);
+  });
+
+  test('every Task that a Sensor creates is valid and renders to a Pod in its Agent\'s namespace', () => {
+    const templates = objects.filter((o) => o.kind === 'Sensor')
+      .flatMap((s) => s.spec.triggers.map((t: any) => t.template.k8s.source.resource));
+    expect(templates).toHaveLength(1);
+    for (const template of templates) {
+      // What the API server does with generateName, so that the template is a whole Task.
+      const task = { ...template, metadata: { ...template.metadata, name: `${template.metadata.generateName}x7k2p` } };
+      expect(formatFieldErrors(validateObject('Task', task))).toBe('');
+      const defaulted = applyDefaults('Task', task) as any;
+      const ref = defaulted.spec.agentRef;
+      const agent = objects.find((o) => o.kind === 'Agent' && o.metadata.name === ref.name && o.metadata.namespace === (ref.namespace ?? task.metadata.namespace));
+      expect(agent).toBeDefined();
+      expect(renderTask({ task: defaulted, agent: applyDefaults('Agent', agent), configMaps: {} }).pod.metadata.namespace).toBe(agent.metadata.namespace);
+    }
+  });
+
   test('`npm run synth` writes one file per chart into dist/', () => {
     const dir = mkdtempSync(join(tmpdir(), 'synth-'));
     try {
       examplesApp(dir).synth();
-      expect(readdirSync(dir).sort()).toEqual(['contexts.k8s.yaml', 'crds.k8s.yaml', 'cross-namespace.k8s.yaml', 'outputs.k8s.yaml', 'tasks-as-code.k8s.yaml']);
+      expect(readdirSync(dir).sort()).toEqual(['contexts.k8s.yaml', 'crds.k8s.yaml', 'cross-namespace.k8s.yaml', 'github-pr-review.k8s.yaml', 'gitops.k8s.yaml',
+        'outputs.k8s.yaml', 'tasks-as-code.k8s.yaml']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseManifests } from '../src/cli/manifests.js';
 import { formatFieldErrors, validateObject } from '../src/api/validate.js';
+import { parseManifests } from '../src/cli/manifests.js';
 
 const dir = new URL('../examples/seed-readme/', import.meta.url).pathname;
 const objectFiles = readdirSync(dir).filter((f) => /^\d\d-.*\.yaml$/.test(f) && !f.includes('fragment'));

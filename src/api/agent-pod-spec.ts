@@ -27,8 +27,8 @@ export const agentPodSpecSchema: JSONSchema = obj('Settings of the Task Pods tha
     nodeSelector: stringMap('Node labels a node must have to run the Pod.', { maxProperties: 64 }),
     tolerations: arr('Taints the Pod tolerates.', tolerationSchema, { maxItems: 32 }),
     affinity: {
-      type: 'object',
-      description: 'Node and Pod affinity, as in a Pod spec (validated by the API server when the Pod is created).',
+      'type': 'object',
+      'description': 'Node and Pod affinity, as in a Pod spec (validated by the API server when the Pod is created).',
       'x-kubernetes-preserve-unknown-fields': true,
     },
   }),

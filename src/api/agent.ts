@@ -48,7 +48,7 @@ export const agentSpecSchema: JSONSchema = obj('How Tasks that use this Agent ru
     'first come first served. Unset or 0 means no limit.', { minimum: 0, maximum: 100_000 }),
   allowedNamespaces: arr('Namespaces whose Tasks may use this Agent, as glob patterns (dev-*, staging). Empty allows all.',
     withRules(str('A namespace name or glob.', { minLength: 1, maxLength: 63 }), namespaceGlobRule),
-    { maxItems: 64, 'x-kubernetes-list-type': 'set' }),
+    { 'maxItems': 64, 'x-kubernetes-list-type': 'set' }),
   podSpec: agentPodSpecSchema,
 });
 

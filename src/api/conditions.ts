@@ -22,7 +22,7 @@ export const conditionsSchema: JSONSchema = arr('The latest observations of the 
   },
   { required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'] },
 ), {
-  maxItems: 16,
+  'maxItems': 16,
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['type'],
 });

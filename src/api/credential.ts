@@ -45,7 +45,7 @@ export const credentialSchema: JSONSchema = withRules(obj(
 ), ...credentialRules);
 
 export const credentialListSchema: JSONSchema = arr('Secrets given to the agent\'s container.', credentialSchema, {
-  maxItems: Limits.credentials,
+  'maxItems': Limits.credentials,
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['name'],
 });

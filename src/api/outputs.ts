@@ -19,7 +19,7 @@ export const outputParameterSchema: JSONSchema = obj('A value the agent leaves i
 /** `outputs` of a Task or an Agent; parameters are unique by name (a list-map). */
 export const outputsSchema = (owner: string): JSONSchema => obj(`Output parameters to capture. ${owner}`, {
   parameters: arr('The parameters, unique by name.', outputParameterSchema, {
-    maxItems: Limits.outputs,
+    'maxItems': Limits.outputs,
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['name'],
   }),

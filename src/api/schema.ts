@@ -29,24 +29,24 @@ export interface Rule extends CelRule {
 
 /** The subset of apiextensions.k8s.io/v1 JSONSchemaProps that our API uses, with wire names. */
 export interface JSONSchema {
-  readonly type?: 'object' | 'array' | 'string' | 'integer' | 'boolean' | 'number';
-  readonly description?: string;
-  readonly properties?: Readonly<Record<string, JSONSchema>>;
-  readonly required?: readonly string[];
-  readonly additionalProperties?: JSONSchema | boolean;
-  readonly items?: JSONSchema;
-  readonly enum?: readonly (string | number)[];
-  readonly default?: unknown;
-  readonly pattern?: string;
-  readonly format?: string;
-  readonly minLength?: number;
-  readonly maxLength?: number;
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly minItems?: number;
-  readonly maxItems?: number;
-  readonly maxProperties?: number;
-  readonly anyOf?: readonly JSONSchema[];
+  readonly 'type'?: 'object' | 'array' | 'string' | 'integer' | 'boolean' | 'number';
+  readonly 'description'?: string;
+  readonly 'properties'?: Readonly<Record<string, JSONSchema>>;
+  readonly 'required'?: readonly string[];
+  readonly 'additionalProperties'?: JSONSchema | boolean;
+  readonly 'items'?: JSONSchema;
+  readonly 'enum'?: readonly (string | number)[];
+  readonly 'default'?: unknown;
+  readonly 'pattern'?: string;
+  readonly 'format'?: string;
+  readonly 'minLength'?: number;
+  readonly 'maxLength'?: number;
+  readonly 'minimum'?: number;
+  readonly 'maximum'?: number;
+  readonly 'minItems'?: number;
+  readonly 'maxItems'?: number;
+  readonly 'maxProperties'?: number;
+  readonly 'anyOf'?: readonly JSONSchema[];
   readonly 'x-kubernetes-validations'?: readonly (CelRule | Rule)[];
   readonly 'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   readonly 'x-kubernetes-list-map-keys'?: readonly string[];
@@ -88,8 +88,8 @@ export function quantity(description: string): JSONSchema {
   return {
     description,
     'x-kubernetes-int-or-string': true,
-    anyOf: [{ type: 'integer' }, { type: 'string' }],
-    pattern: '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
+    'anyOf': [{ type: 'integer' }, { type: 'string' }],
+    'pattern': '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$',
   };
 }
 

@@ -135,7 +135,8 @@ class KindValidator {
 
   /** A copy of `obj` with the schema's defaults applied, as the API server stores it. */
   withDefaults<T>(obj: T): T {
-    const copy = structuredClone(obj);
+    // A JSON copy, not structuredClone: objects from another realm (Jest's) confuse cdk8s later.
+    const copy = JSON.parse(JSON.stringify(obj)) as T;
     this.fill(copy);
     return copy;
   }

@@ -82,8 +82,8 @@ async function collect(parameters: readonly Parameter[], workspace: string, log:
 }
 
 /** Resolves on SIGTERM (or SIGINT, for local runs); signal handlers alone do not keep Node running. */
-function waitForTermination(log: Log): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
+function waitForTermination(log: Log, readyFile: string | undefined): Promise<NodeJS.Signals> {
+  return new Promise((resolve, reject) => {
     const keepAlive = setInterval(() => undefined, 2 ** 30);
     const onSignal = (signal: NodeJS.Signals) => {
       clearInterval(keepAlive);
@@ -93,7 +93,10 @@ function waitForTermination(log: Log): Promise<NodeJS.Signals> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    log.info('waiting for the agent to finish (until SIGTERM)');
+    // Only now may Kubernetes start the agent (the sidecar's startupProbe waits for this file):
+    // a SIGTERM before the handler exists would kill the collector with nothing reported.
+    const ready = readyFile ? writeFile(readyFile, `${process.pid}\n`) : Promise.resolve();
+    ready.then(() => log.info('waiting for the agent to finish (until SIGTERM)'), reject);
   });
 }
 
@@ -119,6 +122,7 @@ export const command = defineCommand({
     'termination-log': { type: 'string', arg: 'PATH', description: `Where to write the message ("-" for stdout; default ${DEFAULT_TERMINATION_LOG})` },
     'max-bytes': { type: 'string', arg: 'N', description: `Largest message (default ${TERMINATION_MESSAGE_LIMIT}; a Pod with C containers gets 12288/C)` },
     'once': { type: 'boolean', description: 'Collect now and exit, without waiting for SIGTERM' },
+    'ready-file': { type: 'string', arg: 'PATH', description: 'File written once the collector is waiting (for a startupProbe)' },
   },
   run: async (values, log) => {
     const parameters = await readParameters(str(values.parameters)!);
@@ -126,7 +130,7 @@ export const command = defineCommand({
     const target = str(values['termination-log']) ?? DEFAULT_TERMINATION_LOG;
     const limit = messageLimit(str(values['max-bytes']));
     if (!flag(values.once)) {
-      const signal = await waitForTermination(log);
+      const signal = await waitForTermination(log, str(values['ready-file']));
       log.info(`${signal} received: collecting ${parameters.length} output parameter(s)`);
     }
     await report(packOutputs(await collect(parameters, workspace, log), limit), target, log);

@@ -31,6 +31,8 @@ function validatePlan(data: unknown): ContextInitPlan {
   expect(!!plan && typeof plan === 'object', 'not a JSON object');
   expect(typeof plan.workspaceDir === 'string' && isAbsolute(plan.workspaceDir), 'workspaceDir must be an absolute path');
   expect(Array.isArray(plan.taskMdInserts) && Array.isArray(plan.files) && Array.isArray(plan.dirs), 'taskMdInserts, files and dirs must be lists');
+  expect(plan.homeDir === undefined || (typeof plan.homeDir === 'string' && isAbsolute(plan.homeDir)), 'homeDir must be an absolute path');
+  expect(plan.directories === undefined || (Array.isArray(plan.directories) && plan.directories.every((d) => typeof d === 'string')), 'directories must be a list of paths');
   plan.taskMdInserts.forEach((ins, i) => {
     expect(Number.isInteger(ins?.offset) && typeof ins?.file === 'string', `taskMdInserts[${i}] needs an integer offset and a file`);
   });
@@ -136,6 +138,21 @@ async function writeAll(configDir: string, plan: ContextInitPlan, log: Log): Pro
     for (const f of d.files) await writeFileInside(root, f.path, await readConfigKey(configDir, f.key), f.mode);
     log.info(`wrote ${d.files.length} file(s) into ${d.path}`);
   }
+  await createMountParents(plan, log);
+}
+
+/**
+ * Creates the parents of mount points inside the workspace or home as this (the agent's)
+ * user; otherwise the container runtime would create them root-owned and read-only to it.
+ */
+async function createMountParents(plan: ContextInitPlan, log: Log): Promise<void> {
+  const roots = [plan.workspaceDir, ...(plan.homeDir ? [plan.homeDir] : [])];
+  for (const dir of plan.directories ?? []) {
+    const root = roots.find((r) => dir.startsWith(`${r}/`));
+    if (!root) throw new Error(`directory ${dir} is outside the workspace and the home directory`);
+    await ensureDirInside(root, resolveInside(root, dir));
+  }
+  if (plan.directories?.length) log.info(`created ${plan.directories.length} parent director${plan.directories.length === 1 ? 'y' : 'ies'} of mount points`);
 }
 
 export const command = defineCommand({

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
+import { Command } from './main.js';
+import { Doc, readManifestFile, toYaml } from './manifests.js';
 import { API_VERSION, Kinds } from '../api/constants.js';
 import { applyDefaults, formatFieldErrors, KubeOpenCodeKind, validateObject } from '../api/validate.js';
 import { ContextError } from '../constructs/context-plan.js';
 import { isNamespaceAllowed } from '../reconciler/namespaces.js';
 import { AgentObject, agentKeyOf, ConfigObject, TaskObject } from '../reconciler/objects.js';
 import { renderTask } from '../reconciler/render.js';
-import { Command } from './main.js';
-import { Doc, readManifestFile, toYaml } from './manifests.js';
 
 const HELP = `Usage: kubeopencode render -f FILE [-f FILE]... [--task NAME] [--namespace NS] [-o yaml|json]
 
@@ -41,10 +41,7 @@ function collect(docs: Doc[], namespace: string): Inputs {
   const inputs: Inputs = { tasks: [], agents: [], configMaps: {} };
   for (const doc of docs) {
     const ours = doc.apiVersion === API_VERSION;
-    if (ours && doc.kind === Kinds.task.kind) inputs.tasks.push(checked<TaskObject>('Task', doc, namespace));
-    else if (ours && doc.kind === Kinds.agent.kind) inputs.agents.push(checked<AgentObject>('Agent', doc, namespace));
-    else if (ours && doc.kind === Kinds.config.kind) inputs.config = checked<ConfigObject>('KubeOpenCodeConfig', doc, namespace);
-    else if (doc.apiVersion === 'v1' && doc.kind === 'ConfigMap') {
+    if (ours && doc.kind === Kinds.task.kind) {inputs.tasks.push(checked<TaskObject>('Task', doc, namespace));} else if (ours && doc.kind === Kinds.agent.kind) {inputs.agents.push(checked<AgentObject>('Agent', doc, namespace));} else if (ours && doc.kind === Kinds.config.kind) {inputs.config = checked<ConfigObject>('KubeOpenCodeConfig', doc, namespace);} else if (doc.apiVersion === 'v1' && doc.kind === 'ConfigMap') {
       inputs.configMaps[`${doc.metadata?.namespace ?? namespace}/${doc.metadata?.name}`] = (doc.data ?? {}) as Record<string, string>;
     }
   }
@@ -72,11 +69,11 @@ async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      'filename': { type: 'string', short: 'f', multiple: true },
-      'task': { type: 'string' },
-      'namespace': { type: 'string', short: 'n', default: 'default' },
-      'output': { type: 'string', short: 'o', default: 'yaml' },
-      'help': { type: 'boolean', short: 'h' },
+      filename: { type: 'string', short: 'f', multiple: true },
+      task: { type: 'string' },
+      namespace: { type: 'string', short: 'n', default: 'default' },
+      output: { type: 'string', short: 'o', default: 'yaml' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {

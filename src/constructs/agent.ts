@@ -1,8 +1,8 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as koc from '../../imports/kubeopencode.io.js';
-import { SchemaValidation } from './validation.js';
 import { AgentPodSpec, AgentSpec, ContextItem, Credential, OutputParameter, toL1Context } from './types.js';
+import { SchemaValidation } from './validation.js';
+import * as koc from '../../imports/kubeopencode.io.js';
 
 export interface AgentConstructProps extends AgentSpec {
   /**

@@ -4,9 +4,9 @@
  * the URLs to fetch. Pure: ConfigMap contents arrive already read.
  */
 import { posix } from 'node:path';
-import { ContextType, Defaults, Limits, PodPaths } from '../api/constants.js';
 import { RUNTIME_PROMPT } from './runtime-prompt.js';
 import { ContextItem, Credential } from './types.js';
+import { ContextType, Defaults, Limits, PodPaths } from '../api/constants.js';
 
 /** A problem with a Task's contexts. `retryable` ones may go away (a ConfigMap appears). */
 export class ContextError extends Error {
@@ -72,6 +72,17 @@ export interface ContextInitPlan {
   readonly taskMdInserts: readonly { readonly offset: number; readonly file: string }[];
   readonly files: readonly FileTarget[];
   readonly dirs: readonly DirTarget[];
+  /**
+   * The home directory, when it is a volume of its own (else undefined): `directories` may
+   * lie inside it too.
+   */
+  readonly homeDir?: string;
+  /**
+   * Directories to create, as the agent's user, before anything is mounted inside them:
+   * the parents of mount points within the workspace or home. Left to the container
+   * runtime, they would be created root-owned, and the agent could not write there.
+   */
+  readonly directories?: readonly string[];
 }
 
 export interface ContextPlan {
@@ -92,6 +103,8 @@ export interface PlanInput {
   readonly contexts: readonly ResolvedContext[];
   /** The Agent's credentials: their mountPaths take part in conflict checks. */
   readonly credentials?: readonly Credential[];
+  /** The home directory when it is a volume of its own. */
+  readonly homeDir?: string;
 }
 
 export const TASK_MD_KEY = 'task.md';
@@ -278,9 +291,35 @@ class PlanBuilder {
     this.taskMd += '</context>\n';
   }
 
+  /** Parents of mount points inside the workspace or home, outermost first. */
+  private mountParents(): string[] {
+    const roots = [this.input.workspaceDir, ...(this.input.homeDir ? [this.input.homeDir] : [])];
+    const mountPoints = [
+      ...this.gitClones.filter((g) => !g.intoWorkspace).map((g) => g.mountPath),
+      ...this.urlFetches.flatMap((u) => (u.mountPath ? [u.mountPath] : [])),
+      ...this.mountedFiles.map((f) => f.path),
+      ...this.mountedDirs.map((d) => d.path),
+      ...(this.input.credentials ?? []).flatMap((c) => (c.mountPath ? [posix.normalize(c.mountPath)] : [])),
+    ];
+    const parents = new Set<string>();
+    for (const point of mountPoints) {
+      const root = roots.find((r) => isInside(point, r));
+      if (!root) continue;
+      for (let dir = posix.dirname(point); dir !== root && isInside(dir, root); dir = posix.dirname(dir)) parents.add(dir);
+    }
+    return [...parents].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+  }
+
   build(): ContextPlan {
     checkConflicts(this.targets);
-    const init: ContextInitPlan = { workspaceDir: this.input.workspaceDir, taskMdInserts: this.inserts, files: this.files, dirs: this.dirs };
+    const init: ContextInitPlan = {
+      workspaceDir: this.input.workspaceDir,
+      taskMdInserts: this.inserts,
+      files: this.files,
+      dirs: this.dirs,
+      ...(this.input.homeDir ? { homeDir: this.input.homeDir } : {}),
+      directories: this.mountParents(),
+    };
     const data = { ...this.data, [TASK_MD_KEY]: this.taskMd, [PLAN_KEY]: JSON.stringify(init, null, 2) };
     const size = Object.entries(data).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     if (size > Limits.contextConfigMapBytes) {

@@ -1,14 +1,15 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Defaults, PodPaths } from '../api/constants.js';
 import { ContextPlan, fetchedFile, planContexts, ResolvedContext } from './context-plan.js';
 import { Credential, OutputParameter } from './types.js';
+import { Defaults, PodPaths } from '../api/constants.js';
 
 /** Names of the volumes that ContextVolume contributes to the Pod. */
 export const ContextVolumeNames = {
   configMap: 'context',
   workspace: 'workspace',
+  home: 'home',
   git: (i: number) => `git-${i}`,
   gitSecret: (i: number) => `git-${i}-secret`,
   url: (i: number) => `url-${i}`,
@@ -44,6 +45,12 @@ export interface ContextVolumeProps {
    * @default - none
    */
   readonly credentials?: readonly Credential[];
+  /**
+   * The home directory, when it is a volume of its own: parents of mount points inside it
+   * are created by context-init.
+   * @default - home is not a separate volume
+   */
+  readonly homeDir?: string;
   /**
    * Output parameters, stored in the ConfigMap for the outputs collector.
    * @default - none
@@ -85,6 +92,7 @@ export class ContextVolume extends Construct {
       workspaceDir: this.workspaceDir,
       contexts: this.contexts,
       credentials: this.props.credentials,
+      homeDir: this.props.homeDir,
     });
   }
 
@@ -143,6 +151,7 @@ export class ContextVolume extends Construct {
     return [
       { name: ContextVolumeNames.configMap, mountPath: PodPaths.contextConfigMap, readOnly: true },
       { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir },
+      ...(this.props.homeDir ? [{ name: ContextVolumeNames.home, mountPath: this.props.homeDir }] : []),
       ...inlined.map((u) => ({ name: ContextVolumeNames.url(u.index), mountPath: urlFetchDir(u.index), readOnly: true })),
     ];
   }

@@ -7,3 +7,5 @@ export * from './context-volume.js';
 export * from './task-pod.js';
 export * from './runtime-prompt.js';
 export * from './validation.js';
+export * from './task-trigger.js';
+export * from './kubeopencode-operator.js';

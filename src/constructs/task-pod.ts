@@ -1,12 +1,12 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { ContextError, ResolvedContext } from './context-plan.js';
+import { ContextVolume, ContextVolumeNames, gitFetchDir, OUTPUTS_KEY, secretDir, urlFetchDir } from './context-volume.js';
+import { AgentSpec, Credential, ObjectMeta, OutputParameter, ResourceRequirements, TaskSpec } from './types.js';
 import { API_VERSION, Defaults, Kinds, Labels, MANAGED_BY, PodPaths } from '../api/constants.js';
 import { shortHash, taskResourceName } from '../api/names.js';
 import { terminationMessageLimit } from '../api/outputs-format.js';
-import { ResolvedContext } from './context-plan.js';
-import { ContextVolume, ContextVolumeNames, gitFetchDir, OUTPUTS_KEY, secretDir, urlFetchDir } from './context-volume.js';
-import { AgentSpec, Credential, ObjectMeta, OutputParameter, ResourceRequirements, TaskSpec } from './types.js';
 
 /** The Task, as the reconciler reads it from the API server. */
 export interface TaskInput {
@@ -43,6 +43,8 @@ export interface TaskPodProps {
 }
 
 const SYSTEM_CLI = 'kubeopencode';
+const SYSTEM_TMP = 'system-tmp';
+const OUTPUTS_READY_FILE = '/tmp/collect-outputs.ready';
 const RUN_AS = 1000;
 
 /** Labels allow 63 characters; longer names are cut and made unique with a hash. */
@@ -114,14 +116,17 @@ export class TaskPod extends Construct {
     const image = props.systemImage?.image ?? Defaults.systemImage;
     this.system = { image, imagePullPolicy: props.systemImage?.imagePullPolicy ?? 'IfNotPresent' };
 
+    const outputs = mergeOutputs(agent.spec, task.spec);
     this.contextVolume = new ContextVolume(this, 'context', {
       metadata: this.metadata(),
       description: task.spec.description,
       workspaceDir: this.workspaceDir,
+      homeDir: this.homeIsWorkspace() ? undefined : PodPaths.home,
       contexts: this.resolveContexts(),
       credentials: agent.spec.credentials,
-      outputs: mergeOutputs(agent.spec, task.spec),
+      outputs,
     });
+    this.checkOutputPaths(outputs);
 
     this.pod = new k8s.KubePod(this, 'Resource', {
       metadata: this.metadata(),
@@ -163,6 +168,20 @@ export class TaskPod extends Construct {
         blockOwnerDeletion: true,
       }] : undefined,
     };
+  }
+
+  /**
+   * The outputs collector sees the workspace, the home directory and the mounted contexts;
+   * an absolute output path anywhere else could never be read.
+   */
+  private checkOutputPaths(outputs: readonly OutputParameter[]): void {
+    const visible = [this.workspaceDir, PodPaths.home, ...this.contextVolume.agentMounts().map((m) => m.mountPath)];
+    for (const o of outputs.filter((p) => p.path.startsWith('/'))) {
+      if (!visible.some((root) => o.path === root || o.path.startsWith(`${root}/`))) {
+        throw new ContextError(`output ${o.name}: path ${o.path} is outside the workspace, the home directory and the mounted contexts, ` +
+          'where the outputs collector cannot read it');
+      }
+    }
   }
 
   private resolveContexts(): ResolvedContext[] {
@@ -210,6 +229,7 @@ export class TaskPod extends Construct {
       { name: ContextVolumeNames.workspace, emptyDir: {} },
       ...(needsHome ? [{ name: 'home', emptyDir: {} }] : []),
       { name: 'tmp', emptyDir: {} },
+      { name: SYSTEM_TMP, emptyDir: {} },
       ...this.contextVolume.volumes(),
       ...this.credentialVolumes(),
     ];
@@ -226,7 +246,8 @@ export class TaskPod extends Construct {
       imagePullPolicy: this.system.imagePullPolicy,
       command: [SYSTEM_CLI, ...args],
       env: [{ name: 'HOME', value: '/tmp' }],
-      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...volumeMounts],
+      // The helpers' own /tmp: the agent's /tmp is a separate volume it cannot reach into.
+      volumeMounts: [{ name: SYSTEM_TMP, mountPath: '/tmp' }, ...volumeMounts],
       resources: systemResources,
       securityContext: restrictedContainer(true),
       terminationMessagePolicy: 'FallbackToLogsOnError',
@@ -285,15 +306,22 @@ export class TaskPod extends Construct {
       containers.push({
         ...this.systemContainer('outputs', [
           'collect-outputs', '--parameters', `${PodPaths.contextConfigMap}/${OUTPUTS_KEY}`, '--workspace', this.workspaceDir,
-          '--max-bytes', String(maxBytes),
+          '--max-bytes', String(maxBytes), '--ready-file', OUTPUTS_READY_FILE,
         ], [
           { name: ContextVolumeNames.configMap, mountPath: PodPaths.contextConfigMap, readOnly: true },
-          { ...workspaceMount, readOnly: true },
+          // Whatever the agent sees: outputs may live in a mounted repository or in HOME. The workspace and
+          // home stay writable because the runtime must create the mount points of what is mounted inside
+          // them (the sidecar starts before the agent); the mounts themselves are read-only.
+          workspaceMount,
+          ...(this.homeIsWorkspace() ? [] : [{ name: 'home', mountPath: PodPaths.home }]),
+          ...this.contextVolume.agentMounts().map((m) => ({ ...m, readOnly: true })),
         ]),
         // A native sidecar: Kubernetes stops it after the agent exits, and it then reports the outputs
         // through its termination message, whether the agent succeeded or not.
         restartPolicy: 'Always',
         terminationMessagePolicy: 'File',
+        // The agent starts only once the collector waits for SIGTERM, so it cannot miss it.
+        startupProbe: { exec: { command: ['test', '-e', OUTPUTS_READY_FILE] }, periodSeconds: 1, failureThreshold: 120 },
       });
     }
     return containers;

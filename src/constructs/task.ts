@@ -1,9 +1,9 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import * as koc from '../../imports/kubeopencode.io.js';
 import { AgentConstruct, nonEmpty } from './agent.js';
-import { SchemaValidation } from './validation.js';
 import { AgentRef, ContextItem, OutputParameter, TaskSpec, toL1Context } from './types.js';
+import { SchemaValidation } from './validation.js';
+import * as koc from '../../imports/kubeopencode.io.js';
 
 export interface TaskConstructProps extends Omit<TaskSpec, 'agentRef'> {
   /**

@@ -6,8 +6,8 @@
  * the same second are taken by namespace, then name (both compared as plain strings).
  * The order depends only on stored fields, so it survives a reconciler restart.
  */
-import { Annotations, ConditionType, Phase } from '../api/constants.js';
 import { TaskObject } from './objects.js';
+import { Annotations, ConditionType, Phase } from '../api/constants.js';
 
 export function fifoCompare(a: TaskObject, b: TaskObject): number {
   const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0;

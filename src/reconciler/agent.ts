@@ -5,7 +5,6 @@
  * itself; every admission is a conditional status write, so a stale cache cannot
  * over-admit.
  */
-import { ConditionType, FINISHED_PHASES, Phase, Reason } from '../api/constants.js';
 import { holdsSlot, isWaiting, planAdmission } from './admission.js';
 import { childNames } from './children.js';
 import { AgentWriteState, done, ReconcileContext, requeueAfter, Result, TASKS_BY_AGENT, taskKey } from './context.js';
@@ -13,6 +12,7 @@ import { isConflict, isNotFound } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, keyOf, TaskObject } from './objects.js';
 import { conditionOf, kubeTime, setCondition, TaskTransitions } from './status.js';
+import { ConditionType, FINISHED_PHASES, Phase, Reason } from '../api/constants.js';
 
 const WRITE_CONCURRENCY = 8;
 
@@ -81,7 +81,11 @@ async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: T
  * most every statusIntervalMs, so a long queue does not turn each admission into a write
  * per waiting Task.
  */
-async function writeQueuePositions(ctx: ReconcileContext, agent: AgentObject, queue: readonly { task: TaskObject; position: number }[], limit: number, state: AgentWriteState): Promise<Result> {
+type QueueEntry = { readonly task: TaskObject; readonly position: number };
+
+async function writeQueuePositions(
+  ctx: ReconcileContext, agent: AgentObject, queue: readonly QueueEntry[], limit: number, state: AgentWriteState,
+): Promise<Result> {
   const now = ctx.now().getTime();
   const refreshDue = now - state.lastPositionsWrite >= ctx.statusIntervalMs;
   const stale = queue.filter(({ task, position }) => task.status?.phase !== Phase.queued || task.status.queuePosition !== position);
@@ -124,7 +128,8 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
   const wait = state.lastStatusWrite + ctx.statusIntervalMs - now;
   if (wait > 0) return requeueAfter(wait);
   try {
-    ctx.caches.agents.upsert(await ctx.kube.patchAgentStatus(agent, { runningTasks, queuedTasks, observedGeneration: agent.metadata.generation, conditions }));
+    const observedGeneration = agent.metadata.generation;
+    ctx.caches.agents.upsert(await ctx.kube.patchAgentStatus(agent, { runningTasks, queuedTasks, observedGeneration, conditions }));
     state.lastStatusWrite = now;
   } catch (e) {
     if (!isConflict(e)) throw e;

@@ -3,14 +3,14 @@
  * TaskPod, creating them, and reading its outputs back from the finished Pod.
  */
 import { V1Pod } from '@kubernetes/client-node';
-import { ConditionType, Labels, Reason } from '../api/constants.js';
-import { taskResourceName } from '../api/names.js';
-import { parseTerminationMessage, TerminationMessageError } from '../api/outputs-format.js';
-import { ContextError } from '../constructs/context-plan.js';
 import { ReconcileContext } from './context.js';
 import { AgentObject, TaskObject } from './objects.js';
 import { configMapsNeeded, renderTask, RenderedTask } from './render.js';
 import { ConditionInput } from './status.js';
+import { ConditionType, Labels, Reason } from '../api/constants.js';
+import { taskResourceName } from '../api/names.js';
+import { parseTerminationMessage, TerminationMessageError } from '../api/outputs-format.js';
+import { ContextError } from '../constructs/context-plan.js';
 
 /** Where a Task's Pod and ConfigMap live: the Agent's namespace, a name from the Task's. */
 export function childNames(task: TaskObject, agent: { metadata: { namespace: string } }): { namespace: string; name: string } {

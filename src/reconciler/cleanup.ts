@@ -4,10 +4,10 @@
  * Their Pods and ConfigMaps go with them (ownerReferences, or the finalizer across
  * namespaces).
  */
-import { FINISHED_PHASES } from '../api/constants.js';
 import { done, ReconcileContext, requeueAfter, Result, retentionKey, TASKS_BY_NAMESPACE } from './context.js';
 import { isNotFound } from './kube.js';
 import { TaskObject } from './objects.js';
+import { FINISHED_PHASES } from '../api/constants.js';
 
 const finishedAt = (t: TaskObject): number => Date.parse(t.status?.completionTime ?? '') || 0;
 

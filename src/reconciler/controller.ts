@@ -3,7 +3,6 @@
  * the queue and run the reconcile function of their kind; results become requeues.
  */
 import { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { CLUSTER_CONFIG_NAME, GROUP, Kinds, Labels, MANAGED_BY, Phase, VERSION } from '../api/constants.js';
 import { reconcileAgent } from './agent.js';
 import { reconcileRetention } from './cleanup.js';
 import { agentKey, Caches, ReconcileContext, Result, TASKS_BY_AGENT, TASKS_BY_NAMESPACE, taskKey } from './context.js';
@@ -17,6 +16,7 @@ import { SlotClock } from './slot-clock.js';
 import { KubeObject, Store } from './store.js';
 import { reconcileTask } from './task.js';
 import { WorkQueue } from './workqueue.js';
+import { CLUSTER_CONFIG_NAME, GROUP, Kinds, Labels, MANAGED_BY, Phase, VERSION } from '../api/constants.js';
 
 export interface ControllerOptions {
   readonly kc: KubeConfig;
@@ -91,7 +91,9 @@ export class Controller {
     this.setUpMetrics();
   }
 
-  private informer<T extends KubeObject>(name: string, store: Store<T>, listPath: string, selectors: { labelSelector?: string; fieldSelector?: string } = {}): Informer<T> {
+  private informer<T extends KubeObject>(
+    name: string, store: Store<T>, listPath: string, selectors: { labelSelector?: string; fieldSelector?: string } = {},
+  ): Informer<T> {
     const informer = new Informer<T>({
       name,
       kc: this.options.kc,
@@ -147,7 +149,9 @@ export class Controller {
     } else {
       const configs = this.informer<ConfigObject>('kubeopencodeconfigs', this.caches.configs, `${api}/${Kinds.config.plural}`,
         { fieldSelector: `metadata.name=${CLUSTER_CONFIG_NAME}` });
-      const onConfig = () => this.caches.tasks.list().filter((t) => this.handles(t.metadata.namespace)).forEach((t) => this.queue.add(taskKey(keyOf(t))));
+      const onConfig = () => this.caches.tasks.list()
+        .filter((t) => this.handles(t.metadata.namespace))
+        .forEach((t) => this.queue.add(taskKey(keyOf(t))));
       configs.onAdd(onConfig);
       configs.onUpdate(onConfig);
       configs.onDelete(onConfig);

@@ -1,9 +1,9 @@
 /** Kubernetes Events for Task transitions, sent without holding up the reconcile. */
 import { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
-import { API_VERSION, Kinds } from '../api/constants.js';
 import type { Logger } from './logger.js';
 import { TaskObject } from './objects.js';
 import { TaskEvent } from './status.js';
+import { API_VERSION, Kinds } from '../api/constants.js';
 
 export class EventRecorder {
   private readonly inFlight = new Set<Promise<void>>();
@@ -16,8 +16,12 @@ export class EventRecorder {
     const body: CoreV1Event = {
       metadata: { generateName: `${task.metadata.name}.`, namespace: task.metadata.namespace },
       involvedObject: {
-        apiVersion: API_VERSION, kind: Kinds.task.kind, name: task.metadata.name, namespace: task.metadata.namespace,
-        uid: task.metadata.uid, resourceVersion: task.metadata.resourceVersion,
+        apiVersion: API_VERSION,
+        kind: Kinds.task.kind,
+        name: task.metadata.name,
+        namespace: task.metadata.namespace,
+        uid: task.metadata.uid,
+        resourceVersion: task.metadata.resourceVersion,
       },
       type: event.type,
       reason: event.reason,

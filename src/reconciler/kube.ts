@@ -5,11 +5,11 @@
 import {
   ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
 } from '@kubernetes/client-node';
-import { FIELD_MANAGER, GROUP, Kinds, VERSION } from '../api/constants.js';
-import { AgentStatus } from '../api/agent.js';
-import { TaskStatus } from '../api/task.js';
 import { AgentObject, TaskObject } from './objects.js';
 import { Manifest } from './render.js';
+import { AgentStatus } from '../api/agent.js';
+import { FIELD_MANAGER, GROUP, Kinds, VERSION } from '../api/constants.js';
+import { TaskStatus } from '../api/task.js';
 
 export const isNotFound = (e: unknown): boolean => e instanceof ApiException && e.code === 404;
 export const isConflict = (e: unknown): boolean => e instanceof ApiException && e.code === 409;
@@ -44,7 +44,8 @@ export class KubeClient {
   }
 
   public async getTask(namespace: string, name: string): Promise<TaskObject> {
-    return this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: Kinds.task.plural, name }) as Promise<TaskObject>;
+    const request = { group: GROUP, version: VERSION, namespace, plural: Kinds.task.plural, name };
+    return this.custom.getNamespacedCustomObject(request) as Promise<TaskObject>;
   }
 
   /**
@@ -53,7 +54,11 @@ export class KubeClient {
    */
   public async patchTaskStatus(task: TaskObject, status: StatusPatch<TaskStatus>): Promise<TaskObject> {
     return this.custom.patchNamespacedCustomObjectStatus({
-      group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural, name: task.metadata.name,
+      group: GROUP,
+      version: VERSION,
+      namespace: task.metadata.namespace,
+      plural: Kinds.task.plural,
+      name: task.metadata.name,
       body: { metadata: { resourceVersion: task.metadata.resourceVersion }, status },
       fieldManager: FIELD_MANAGER,
     }, mergePatch) as Promise<TaskObject>;
@@ -62,7 +67,11 @@ export class KubeClient {
   /** Replaces a Task's finalizers, conditional on its resourceVersion. */
   public async setTaskFinalizers(task: TaskObject, finalizers: string[]): Promise<TaskObject> {
     return this.custom.patchNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural, name: task.metadata.name,
+      group: GROUP,
+      version: VERSION,
+      namespace: task.metadata.namespace,
+      plural: Kinds.task.plural,
+      name: task.metadata.name,
       body: { metadata: { resourceVersion: task.metadata.resourceVersion, finalizers } },
       fieldManager: FIELD_MANAGER,
     }, mergePatch) as Promise<TaskObject>;
@@ -71,14 +80,22 @@ export class KubeClient {
   /** Deletes a Task, only if it is still the same object (uid) that was decided on. */
   public async deleteTask(task: TaskObject): Promise<void> {
     await this.custom.deleteNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural, name: task.metadata.name,
+      group: GROUP,
+      version: VERSION,
+      namespace: task.metadata.namespace,
+      plural: Kinds.task.plural,
+      name: task.metadata.name,
       body: { preconditions: { uid: task.metadata.uid } },
     });
   }
 
   public async patchAgentStatus(agent: AgentObject, status: StatusPatch<AgentStatus>): Promise<AgentObject> {
     return this.custom.patchNamespacedCustomObjectStatus({
-      group: GROUP, version: VERSION, namespace: agent.metadata.namespace, plural: Kinds.agent.plural, name: agent.metadata.name,
+      group: GROUP,
+      version: VERSION,
+      namespace: agent.metadata.namespace,
+      plural: Kinds.agent.plural,
+      name: agent.metadata.name,
       body: { metadata: { resourceVersion: agent.metadata.resourceVersion }, status },
       fieldManager: FIELD_MANAGER,
     }, mergePatch) as Promise<AgentObject>;
@@ -96,7 +113,8 @@ export class KubeClient {
   /** Creates the object unless it exists; returns the existing one on AlreadyExists. */
   public async createPod(pod: Manifest): Promise<{ pod: V1Pod; created: boolean }> {
     try {
-      return { pod: await this.core.createNamespacedPod({ namespace: pod.metadata.namespace!, body: pod as V1Pod, fieldManager: FIELD_MANAGER }), created: true };
+      const created = await this.core.createNamespacedPod({ namespace: pod.metadata.namespace!, body: pod as V1Pod, fieldManager: FIELD_MANAGER });
+      return { pod: created, created: true };
     } catch (e) {
       if (!isConflict(e)) throw e;
       const existing = await this.getPod(pod.metadata.namespace!, pod.metadata.name);
@@ -125,7 +143,8 @@ export class KubeClient {
   public async createConfigMap(configMap: Manifest): Promise<{ configMap: V1ConfigMap; created: boolean }> {
     try {
       const body = configMap as V1ConfigMap;
-      return { configMap: await this.core.createNamespacedConfigMap({ namespace: configMap.metadata.namespace!, body, fieldManager: FIELD_MANAGER }), created: true };
+      const created = await this.core.createNamespacedConfigMap({ namespace: configMap.metadata.namespace!, body, fieldManager: FIELD_MANAGER });
+      return { configMap: created, created: true };
     } catch (e) {
       if (!isConflict(e)) throw e;
       const existing = await this.getConfigMap(configMap.metadata.namespace!, configMap.metadata.name);

@@ -4,11 +4,10 @@
  * both call this, so a preview is exactly what the operator creates.
  */
 import { App, Chart } from 'cdk8s';
-import { Defaults } from '../api/constants.js';
-import { ContextType } from '../api/constants.js';
+import { AgentObject, TaskObject } from './objects.js';
+import { Defaults, ContextType } from '../api/constants.js';
 import { TaskPod } from '../constructs/task-pod.js';
 import { ConfigSpec } from '../constructs/types.js';
-import { AgentObject, TaskObject } from './objects.js';
 
 export interface RenderInput {
   readonly task: TaskObject;

@@ -3,11 +3,11 @@
  * goes with each transition. The reconciler decides which one applies; these say what
  * the status then looks like.
  */
+import { StatusPatch } from './kube.js';
+import { TaskObject } from './objects.js';
 import { Condition } from '../api/conditions.js';
 import { ConditionType, Phase, Reason, TaskPhase } from '../api/constants.js';
 import { TaskStatus } from '../api/task.js';
-import { StatusPatch } from './kube.js';
-import { TaskObject } from './objects.js';
 
 export interface TaskEvent {
   readonly type: 'Normal' | 'Warning';
@@ -70,7 +70,8 @@ export class TaskTransitions {
   constructor(private readonly task: TaskObject, private readonly now: string) {}
 
   private conditions(...inputs: ConditionInput[]): Condition[] {
-    return inputs.reduce<Condition[]>((list, c) => setCondition(list, c, this.now, this.task.metadata.generation), [...(this.task.status?.conditions ?? [])]);
+    const generation = this.task.metadata.generation;
+    return inputs.reduce<Condition[]>((list, c) => setCondition(list, c, this.now, generation), [...(this.task.status?.conditions ?? [])]);
   }
 
   private base(phase: TaskPhase): StatusPatch<TaskStatus> {
@@ -140,7 +141,11 @@ export class TaskTransitions {
     const created = this.podCreated(podName, podNamespace);
     const conditions = (admitted.status.conditions ?? []).filter((c) => c.type !== ConditionType.ready);
     return {
-      status: { ...admitted.status, ...created.status, conditions: [...conditions, ...(created.status.conditions ?? []).filter((c) => c.type === ConditionType.ready)] },
+      status: {
+        ...admitted.status,
+        ...created.status,
+        conditions: [...conditions, ...(created.status.conditions ?? []).filter((c) => c.type === ConditionType.ready)],
+      },
       event: created.event,
     };
   }

@@ -4,7 +4,6 @@
  * (agent.ts), which is the one place that can count slots without racing.
  */
 import { V1Pod } from '@kubernetes/client-node';
-import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
 import { holdsSlot, isStopRequested } from './admission.js';
 import { childNames, ContextError, createChildren, podFailure, podStuck, readOutputs, renderChildren } from './children.js';
 import { cleanupFinished } from './cleanup.js';
@@ -13,6 +12,7 @@ import { apiMessage, isConflict, isNotFound } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, agentKeyOf, TaskObject } from './objects.js';
 import { changes, conditionOf, kubeTime, TaskTransitions, Transition } from './status.js';
+import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
 
 export async function reconcileTask(ctx: ReconcileContext, key: string): Promise<Result> {
   const task = ctx.caches.tasks.get(key);

@@ -131,11 +131,19 @@ function ended(pod: V1Pod, outcome: PodOutcome): V1Pod['status'] {
   const t = now();
   const exitCode = outcome.exitCode ?? (outcome.phase === 'Succeeded' ? 0 : 1);
   const inits = (pod.spec?.initContainers ?? []).map((c): V1ContainerStatus => ({
-    name: c.name, image: c.image!, imageID: '', ready: false, restartCount: 0,
+    name: c.name,
+    image: c.image!,
+    imageID: '',
+    ready: false,
+    restartCount: 0,
     state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t as never, finishedAt: t as never, ...(isSidecar(c) && outcome.terminationMessage !== undefined ? { message: outcome.terminationMessage } : {}) } },
   }));
   const mains = (pod.spec?.containers ?? []).map((c): V1ContainerStatus => ({
-    name: c.name, image: c.image!, imageID: '', ready: false, restartCount: 0,
+    name: c.name,
+    image: c.image!,
+    imageID: '',
+    ready: false,
+    restartCount: 0,
     state: { terminated: { exitCode, reason: outcome.reason ?? (exitCode === 0 ? 'Completed' : 'Error'), startedAt: t as never, finishedAt: t as never } },
   }));
   return {

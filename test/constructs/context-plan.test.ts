@@ -111,3 +111,21 @@ describe('planContexts (pure)', () => {
     expect(() => plan(contexts)).toThrow(/more than the 1024000 bytes a ConfigMap can hold/);
   });
 });
+
+describe('parents of mount points (pure)', () => {
+  test('are listed, outermost first, for mounts inside the workspace and home, so the agent\'s user owns them', () => {
+    const p = planContexts({
+      description: 'd',
+      workspaceDir: '/workspace',
+      homeDir: '/home/agent',
+      contexts: [
+        { item: { type: 'Git', git: { repository: 'https://h/r' }, mountPath: 'deps/lib/repo' }, origin: 'o' },
+        { item: { type: 'URL', url: { source: 'https://h/x' }, mountPath: 'specs/openapi.yaml' }, origin: 'o' },
+      ],
+      credentials: [{ name: 'ssh', secretRef: { name: 's', key: 'k' }, mountPath: '/home/agent/.ssh/id_rsa' }, { name: 'etc', secretRef: { name: 'e' }, mountPath: '/etc/creds' }],
+    });
+    // Shallowest first, so that every parent exists before its children.
+    expect(p.init.directories).toEqual(['/workspace/deps', '/workspace/specs', '/home/agent/.ssh', '/workspace/deps/lib']);
+    expect(p.init.homeDir).toBe('/home/agent');
+  });
+});

@@ -185,7 +185,10 @@ describe('TaskPod details', () => {
     const outputs = pod.spec.initContainers.find((c: any) => c.name === 'outputs');
     const containers = pod.spec.initContainers.length + pod.spec.containers.length;
     expect(containers).toBe(5);
-    expect(outputs.command.slice(-2)).toEqual(['--max-bytes', String(Math.floor(12288 / 5))]);
+    const flag = outputs.command.indexOf('--max-bytes');
+    expect(outputs.command[flag + 1]).toBe(String(Math.floor(12288 / 5)));
+    expect(outputs.startupProbe).toEqual({ exec: { command: ['test', '-e', '/tmp/collect-outputs.ready'] }, periodSeconds: 1, failureThreshold: 120 });
+    expect(outputs.volumeMounts).toContainEqual({ name: 'git-0', mountPath: '/workspace/s', subPath: 'repo', readOnly: true });
   });
 
   test('a repository cloned into the workspace root is a safe.directory for the agent', () => {

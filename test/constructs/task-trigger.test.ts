@@ -189,7 +189,7 @@ describe('TaskTrigger', () => {
     expect(k8sTrigger.parameters).toEqual([
       { src: { dependencyName: 'webhook', dataTemplate: labelValueTemplate('body.repository.full_name'), value: 'unknown' }, dest: 'metadata.labels.example\\.com/repo' },
       { src: { dependencyName: 'webhook', dataTemplate: labelValueTemplate('body.number'), value: 'none' }, dest: 'metadata.labels.example\\.com/pr' },
-      { src: { dependencyName: 'webhook', dataKey: 'body.pull_request.html_url' }, dest: 'metadata.annotations.example\\.com/pr-url' },
+      { src: { dependencyName: 'webhook', dataKey: 'body.pull_request.html_url', value: '' }, dest: 'metadata.annotations.example\\.com/pr-url' },
       { src: { dependencyName: 'webhook', dataTemplate: '{{ .Input.body.pull_request.title }}', value: '' }, dest: 'metadata.annotations.example\\.com/title' },
     ]);
     expect(labelValueTemplate('body.repository.full_name')).toBe(
@@ -267,11 +267,27 @@ describe('TaskTrigger validation (at synth, naming the construct path and the fi
   test('a parameter fills a field of the template; it does not create contexts or objects', () => {
     expect(synthError({ parameters: [{ to: 'contexts[1].git.ref', from: 'body.x' }] }))
       .toContain(`${at}: parameters[0].to: spec.contexts[1] is not in the Task template (it has 1 item there)`);
-    expect(synthError({ parameters: [{ to: 'agentRef.name', from: 'body.x' }] }))
-      .toContain(`${at}: parameters[0].to: spec.agentRef is not in the Task template`);
+    expect(synthError({ task: { description: 'x', outputs: { parameters: [{ name: 'p', path: 'x' }] } }, parameters: [{ to: 'outputs.parameters[0].default', from: 'body.x' }] })).toBe('');
+    expect(synthError({ parameters: [{ to: 'outputs.parameters[0].default', from: 'body.x' }] }))
+      .toContain(`${at}: parameters[0].to: spec.outputs is not in the Task template`);
     expect(synthError({ task: { description: 'x', contexts: [{ type: 'Text', text: 'hi' }] }, parameters: [{ to: 'contexts[0].git.ref', from: 'body.x' }] }))
       .toContain(`${at}: parameters[0].to: spec.contexts[0].git is not in the Task template`);
-    expect(synthError({ agent: { name: 'reviewer' }, parameters: [{ to: 'agentRef.name', from: 'body.agent' }] })).toBe('');
+    expect(synthError({ parameters: [{ to: 'contexts[0].git.ref', from: 'body.after' }] })).toBe('');
+  });
+
+  test('the event may not choose the Agent, a Secret, or where a Secret is sent', () => {
+    expect(synthError({ agent: { name: 'reviewer' }, parameters: [{ to: 'agentRef.name', from: 'body.agent' }] }))
+      .toContain(`${at}: parameters[0].to: spec.agentRef.name: the event must not choose the Agent (the Agent decides images and credentials)`);
+    const withSecret = { type: 'Git' as const, git: { repository: 'https://github.com/org/private.git', secretRef: { name: 'git-creds' } }, mountPath: 'src' };
+    expect(synthError({ task: { description: 'x', contexts: [withSecret] }, parameters: [{ to: 'contexts[0].git.secretRef.name', from: 'body.x' }] }))
+      .toContain(`${at}: parameters[0].to: spec.contexts[0].git.secretRef.name: the event must not choose which Secret is used`);
+    expect(synthError({ task: { description: 'x', contexts: [withSecret] }, parameters: [{ to: 'contexts[0].git.repository', from: 'body.x' }] }))
+      .toContain(`${at}: parameters[0].to: spec.contexts[0].git.repository: context 0 sends the credentials of Secret git-creds there; the event must not choose where`);
+    const urlWithSecret = { type: 'URL' as const, url: { source: 'https://api.example.com/spec', secretRef: { name: 'api-token' } } };
+    expect(synthError({ task: { description: 'x', contexts: [urlWithSecret] }, parameters: [{ to: 'contexts[0].url.source', from: 'body.x' }] }))
+      .toContain('context 0 sends the credentials of Secret api-token there');
+    // Without a secretRef the repository may come from the event (the PR example does so).
+    expect(synthError({ parameters: [{ to: 'contexts[0].git.repository', from: 'body.x' }] })).toBe('');
   });
 
   test('metadata, status and malformed destinations are refused; a source is required', () => {

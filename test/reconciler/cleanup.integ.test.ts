@@ -4,8 +4,8 @@
  * directly, so the cluster-wide object does not disturb other tests running alongside.
  */
 import { jest } from '@jest/globals';
-import { waitFor } from '../cluster/helpers.js';
 import { Scenario } from './support.js';
+import { waitFor } from '../cluster/helpers.js';
 
 jest.setTimeout(60_000);
 

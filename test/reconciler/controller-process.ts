@@ -10,6 +10,17 @@ import { waitFor } from '../cluster/helpers.js';
 const root = new URL('../..', import.meta.url).pathname;
 
 export class ControllerProcess {
+  /** Starts the controller with `args` (add --kubeconfig etc.); logs are JSON at debug level. */
+  public static start(args: string[]): ControllerProcess {
+    const main = join(root, 'lib/src/cli/main.js');
+    if (!existsSync(main)) throw new Error('lib/ is missing: run `npm run compile` first');
+    const child = spawn(process.execPath, [join(root, 'bin/kubeopencode.js'), 'controller', '--log-format', 'json', '--log-level', 'debug', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    return new ControllerProcess(child);
+  }
+
   /** Every log line, parsed (the process logs JSON). */
   public readonly lines: Record<string, unknown>[] = [];
   public readonly raw: string[] = [];
@@ -33,17 +44,6 @@ export class ControllerProcess {
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** Starts the controller with `args` (add --kubeconfig etc.); logs are JSON at debug level. */
-  public static start(args: string[]): ControllerProcess {
-    const main = join(root, 'lib/src/cli/main.js');
-    if (!existsSync(main)) throw new Error('lib/ is missing: run `npm run compile` first');
-    const child = spawn(process.execPath, [join(root, 'bin/kubeopencode.js'), 'controller', '--log-format', 'json', '--log-level', 'debug', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_OPTIONS: '' },
-    });
-    return new ControllerProcess(child);
   }
 
   public get pid(): number {

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
+import { condition, Scenario } from './support.js';
 import { parseManifests } from '../../src/cli/manifests.js';
 import { applyYaml, waitFor } from '../cluster/helpers.js';
-import { condition, Scenario } from './support.js';
 
 jest.setTimeout(60_000);
 

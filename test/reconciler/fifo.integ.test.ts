@@ -11,11 +11,11 @@
  */
 import { jest } from '@jest/globals';
 import { V1Pod, Watch } from '@kubernetes/client-node';
+import { ControllerProcess } from './controller-process.js';
+import { Scenario } from './support.js';
 import { fifoCompare } from '../../src/reconciler/admission.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
 import { kubeconfigPath, waitFor } from '../cluster/helpers.js';
-import { ControllerProcess } from './controller-process.js';
-import { Scenario } from './support.js';
 
 jest.setTimeout(180_000);
 

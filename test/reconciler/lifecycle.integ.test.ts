@@ -3,8 +3,8 @@
  * each in its own test. Pods are moved on by the simulated node (Pod status API).
  */
 import { jest } from '@jest/globals';
-import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 import { condition, Scenario } from './support.js';
+import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 
 jest.setTimeout(60_000);
 
@@ -148,9 +148,12 @@ test('a missing context ConfigMap keeps the Task Pending with ContextError until
 });
 
 test('conflicting mount paths fail the Task with ContextError', async () => {
-  await s.createTask(ns, 'conflict', { description: 'x', contexts: [
-    { type: 'Text', text: 'a', mountPath: 'same.md' }, { type: 'Text', text: 'b', mountPath: '/workspace/same.md' },
-  ] });
+  await s.createTask(ns, 'conflict', {
+    description: 'x',
+    contexts: [
+      { type: 'Text', text: 'a', mountPath: 'same.md' }, { type: 'Text', text: 'b', mountPath: '/workspace/same.md' },
+    ],
+  });
   const failed = await s.waitForPhase(ns, 'conflict', 'Failed');
   expect(condition(failed, 'Ready')).toMatchObject({ reason: 'ContextError', message: expect.stringContaining('both use the path /workspace/same.md') });
 });

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { parseManifests, toYaml } from '../../src/cli/manifests.js';
 import { Scenario } from './support.js';
+import { parseManifests, toYaml } from '../../src/cli/manifests.js';
 
 jest.setTimeout(60_000);
 

@@ -5,10 +5,10 @@
  */
 import { jest } from '@jest/globals';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { freePorts } from '../cluster/control-plane.js';
-import { kubeconfigPath, waitFor } from '../cluster/helpers.js';
 import { ControllerProcess } from './controller-process.js';
 import { Scenario } from './support.js';
+import { freePorts } from '../cluster/control-plane.js';
+import { kubeconfigPath, waitFor } from '../cluster/helpers.js';
 
 jest.setTimeout(120_000);
 

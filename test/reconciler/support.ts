@@ -21,14 +21,15 @@ export class Scenario {
   public controller?: Controller;
   public node?: SimulatedNode;
   private readonly namespaces: string[] = [];
-  /** Fate of each Pod the simulated node sees; tests replace it. */
-  public outcome: (pod: V1Pod) => PodOutcome = () => ({ phase: 'Running' });
 
   constructor(public readonly prefix: string) {
     this.kc = loadKubeConfig();
     this.core = this.kc.makeApiClient(CoreV1Api);
     this.custom = this.kc.makeApiClient(CustomObjectsApi);
   }
+
+  /** Fate of each Pod the simulated node sees; tests replace it. */
+  public outcome: (pod: V1Pod) => PodOutcome = () => ({ phase: 'Running' });
 
   /** A fresh namespace that this scenario's controller handles. */
   public async namespace(labels: Record<string, string> = {}, prefix = this.prefix): Promise<string> {
@@ -47,8 +48,14 @@ export class Scenario {
   public async start(options: Partial<ControllerOptions> = {}): Promise<void> {
     const logger = process.env.KUBEOPENCODE_TEST_LOGS ? createLogger({ format: 'text', level: 'debug' }) : nullLogger;
     this.controller = new Controller({
-      kc: this.kc, logger, identity: `test-${this.prefix}`, statusIntervalMs: 200, contextRetryMs: 1000,
-      namespaceFilter: (ns) => this.namespaces.includes(ns), config: {}, ...options,
+      kc: this.kc,
+      logger,
+      identity: `test-${this.prefix}`,
+      statusIntervalMs: 200,
+      contextRetryMs: 1000,
+      namespaceFilter: (ns) => this.namespaces.includes(ns),
+      config: {},
+      ...options,
     });
     await this.controller.start();
     await this.startNode();
@@ -89,7 +96,9 @@ export class Scenario {
   }
 
   /** Waits until the Task satisfies `check`; the message says what it last looked like. */
-  public async waitForTask(namespace: string, name: string, check: (t: TaskObject) => boolean, what: string, timeoutMs = 30_000): Promise<TaskObject> {
+  public async waitForTask(
+    namespace: string, name: string, check: (t: TaskObject) => boolean, what: string, timeoutMs = 30_000,
+  ): Promise<TaskObject> {
     let last: TaskObject | undefined;
     try {
       return await waitFor(async () => {

@@ -1,0 +1,160 @@
+/**
+ * The chart through the real helm binary (built with the control plane; these tests are
+ * skipped in `npm run test:unit` when it has not been built): lint, template with the
+ * defaults and with every value changed, the values schema, and the same objects as the
+ * construct produces with the same settings.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { App, Chart } from 'cdk8s';
+import { parseAllDocuments } from 'yaml';
+import { ALL_VALUES, chartDir, helm, helmBinary, helmOk, valuesFile } from './support.js';
+import { DEFAULT_OPERATOR_VALUES, KubeOpenCodeOperator, OperatorValues } from '../../src/constructs/kubeopencode-operator.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = Record<string, any>;
+
+const haveHelm = existsSync(helmBinary());
+if (!haveHelm && process.env.KUBEOPENCODE_NO_CLUSTER !== '1') {
+  throw new Error(`helm is missing at ${helmBinary()}: test/cluster/build-binaries.sh builds it`);
+}
+const describeWithHelm = haveHelm ? describe : describe.skip;
+
+const parseObjects = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((o) => o?.kind);
+
+async function template(release: string, namespace: string, ...args: string[]): Promise<Obj[]> {
+  return parseObjects(await helmOk(['template', release, chartDir, '--namespace', namespace, ...args]));
+}
+
+const byKind = (objs: Obj[]) => Object.fromEntries(objs.map((o) => [o.kind, o]));
+
+/** What the construct makes of the same values, named as Helm names a release. */
+function constructObjects(values: OperatorValues, release: string, namespace: string): Obj[] {
+  const { nameOverride, fullnameOverride, ...settings } = values;
+  const chartName = nameOverride || 'kubeopencode';
+  const name = fullnameOverride || (release.includes(chartName) ? release : `${release}-${chartName}`);
+  const chart = new Chart(new App(), 'plain');
+  new KubeOpenCodeOperator(chart, 'operator', { ...settings, name, namespace, crds: false });
+  return chart.toJson() as Obj[];
+}
+
+/** Drops what only Helm adds or names its own way (chart, version, managed-by, name and instance labels). */
+function normalize(objs: Obj[]): Obj[] {
+  const strip = (labels?: Record<string, string>) => {
+    for (const key of ['helm.sh/chart', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/name', 'app.kubernetes.io/instance']) delete labels?.[key];
+  };
+  return structuredClone(objs).map((o) => {
+    strip(o.metadata.labels);
+    if (o.kind === 'Deployment') {
+      strip(o.spec.selector.matchLabels);
+      strip(o.spec.template.metadata.labels);
+      const c = o.spec.template.spec.containers[0];
+      c.args = c.args.filter((a: string) => a !== '--watch-namespaces=');
+    }
+    return o;
+  }).sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+}
+
+describeWithHelm('helm and the generated chart', () => {
+  test('helm lint --strict is clean, with the defaults and with every value changed', async () => {
+    const defaults = await helm(['lint', '--strict', chartDir]);
+    expect(defaults.stderr + defaults.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(defaults.code).toBe(0);
+    const all = await helm(['lint', '--strict', chartDir, '-f', valuesFile(ALL_VALUES)]);
+    expect(all.code).toBe(0);
+    expect(all.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+  });
+
+  test('the defaults render the controller, its ServiceAccount and RBAC (CRDs only with --include-crds)', async () => {
+    const objs = await template('kubeopencode', 'kubeopencode-system');
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/kubeopencode-controller',
+      'ClusterRole/kubeopencode-controller',
+      'ClusterRoleBinding/kubeopencode-controller',
+      'Role/kubeopencode-leader-election',
+      'RoleBinding/kubeopencode-leader-election',
+      'Deployment/kubeopencode-controller',
+    ]);
+    const withCrds = await template('kubeopencode', 'kubeopencode-system', '--include-crds');
+    expect(withCrds.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort())
+      .toEqual(['agents.kubeopencode.io', 'kubeopencodeconfigs.kubeopencode.io', 'tasks.kubeopencode.io']);
+  });
+
+  test('the seed README\'s values example works as it is', async () => {
+    const objs = await template('kubeopencode', 'kubeopencode-system', '-f', new URL('../../examples/seed-readme/helm-values.yaml', import.meta.url).pathname);
+    const c = byKind(objs).Deployment.spec.template.spec.containers[0];
+    expect(c.image).toBe('quay.io/kubeopencode/kubeopencode:latest');
+    expect(c.resources.limits).toEqual({ cpu: '500m', memory: '512Mi' });
+  });
+
+  test('every value changed reaches the objects', async () => {
+    const objs = await template('kubeopencode', 'ops', '-f', valuesFile(ALL_VALUES));
+    const k = byKind(objs);
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ClusterRole/koc-all-controller', 'ClusterRoleBinding/koc-all-controller', 'Deployment/koc-all-controller',
+      'KubeOpenCodeConfig/cluster', 'ServiceAccount/koc-all-sa',
+    ]);
+    const pod = k.Deployment.spec.template;
+    const c = pod.spec.containers[0];
+    expect(k.Deployment.spec.replicas).toBe(2);
+    expect(c.image).toBe('registry.example.com/kubeopencode/kubeopencode:v9.9.9');
+    expect(c.args).toEqual([
+      'controller', '--metrics-bind-address=:9090', '--health-probe-bind-address=:9091', '--no-leader-elect',
+      '--leader-election-id=koc-all-controller', '--lease-duration=30', '--log-format=text', '--log-level=debug', '--workers=8',
+      '--watch-namespaces=team-*,platform',
+    ]);
+    expect(c.ports.map((p: Obj) => p.containerPort)).toEqual([9090, 9091]);
+    expect(pod.metadata.labels).toMatchObject({ 'team': 'platform', 'example.com/tier': 'control', 'app.kubernetes.io/name': 'kubeopencode-all' });
+    expect(pod.metadata.annotations).toEqual({ 'example.com/owner': 'platform@example.com', 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' });
+    expect(pod.spec).toMatchObject({
+      imagePullSecrets: [{ name: 'regcred' }],
+      priorityClassName: 'system-cluster-critical',
+      serviceAccountName: 'koc-all-sa',
+      nodeSelector: ALL_VALUES.controller.nodeSelector,
+      tolerations: ALL_VALUES.controller.tolerations,
+      affinity: ALL_VALUES.controller.affinity,
+      securityContext: ALL_VALUES.controller.podSecurityContext,
+    });
+    expect(k.ServiceAccount.metadata.annotations).toEqual({ 'example.com/owner': 'platform@example.com', 'iam.example.com/role': 'kubeopencode' });
+    expect(k.ClusterRoleBinding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'koc-all-sa', namespace: 'ops' }]);
+    expect(k.KubeOpenCodeConfig.spec).toEqual({
+      systemImage: { image: 'registry.example.com/kubeopencode/system:v9.9.9', imagePullPolicy: 'Always' },
+      cleanup: { ttlSecondsAfterFinished: 86400, maxRetainedTasks: 100 },
+    });
+  });
+
+  test('helm template and the construct make the same objects, with the defaults and with every value changed', async () => {
+    expect(normalize(await template('kubeopencode', 'kubeopencode-system'))).toEqual(normalize(constructObjects(DEFAULT_OPERATOR_VALUES, 'kubeopencode', 'kubeopencode-system')));
+    expect(normalize(await template('my-release', 'ops', '-f', valuesFile(ALL_VALUES)))).toEqual(normalize(constructObjects(ALL_VALUES, 'my-release', 'ops')));
+    const other = { ...DEFAULT_OPERATOR_VALUES, serviceAccount: { create: false, name: '', annotations: {} }, rbac: { create: false } };
+    expect(normalize(await template('team-a', 'team-a', '-f', valuesFile(other)))).toEqual(normalize(constructObjects(other, 'team-a', 'team-a')));
+  });
+
+  test('rbac.create and serviceAccount.create false leave only the Deployment, running as the named ServiceAccount', async () => {
+    const objs = await template('kubeopencode', 'x', '--set', 'rbac.create=false', '--set', 'serviceAccount.create=false', '--set', 'serviceAccount.name=existing');
+    expect(objs.map((o) => o.kind)).toEqual(['Deployment']);
+    expect(objs[0].spec.template.spec.serviceAccountName).toBe('existing');
+  });
+
+  test('releases get their own names for cluster-scoped objects', async () => {
+    const a = await template('kubeopencode-a', 'ns-a');
+    const b = await template('team-b', 'ns-b');
+    const clusterScoped = (objs: Obj[]) => objs.filter((o) => o.kind.startsWith('Cluster')).map((o) => o.metadata.name);
+    expect(clusterScoped(a)).toEqual(['kubeopencode-a-controller', 'kubeopencode-a-controller']);
+    expect(clusterScoped(b)).toEqual(['team-b-kubeopencode-controller', 'team-b-kubeopencode-controller']);
+  });
+
+  test('the values schema refuses a misspelt key or a wrong type with a readable message', async () => {
+    const typo = await helm(['template', 'x', chartDir, '--set', 'controller.imag.tag=v1']);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(typo.stderr).toContain('imag');
+    const type = await helm(['template', 'x', chartDir, '--set-string', 'controller.replicas=two']);
+    expect(type.code).not.toBe(0);
+    expect(type.stderr).toContain('replicas');
+  });
+
+  test('the chart\'s CRDs are the ones the harness installs', () => {
+    const inChart = ['tasks', 'agents', 'kubeopencodeconfigs'].map((p) => readFileSync(`${chartDir}/crds/${p}.kubeopencode.io.yaml`, 'utf8'));
+    expect(inChart.every((text) => text.includes('kind: CustomResourceDefinition'))).toBe(true);
+  });
+});
