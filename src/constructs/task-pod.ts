@@ -1,11 +1,15 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ContextError, ResolvedContext } from './context-plan.js';
+import { ContextError, GitClone, ResolvedContext, UrlFetch } from './context-plan.js';
 import { ContextVolume, ContextVolumeNames, gitFetchDir, OUTPUTS_KEY, secretDir, urlFetchDir } from './context-volume.js';
-import { AgentSpec, Credential, ObjectMeta, OutputParameter, ResourceRequirements, TaskSpec } from './types.js';
+import { credentialEnv, credentialEnvFrom, credentialMounts, credentialVolumes } from './credential-mounts.js';
+import { defaultPullPolicy, labelValue, restrictedContainer, restrictedPod, systemResources, toK8sResources } from './pod-defaults.js';
+import { AgentSpec, ObjectMeta, OutputParameter, TaskSpec } from './types.js';
+
+export { defaultPullPolicy, labelValue } from './pod-defaults.js';
 import { API_VERSION, Defaults, Kinds, Labels, MANAGED_BY, PodPaths } from '../api/constants.js';
-import { shortHash, taskResourceName } from '../api/names.js';
+import { taskResourceName } from '../api/names.js';
 import { terminationMessageLimit } from '../api/outputs-format.js';
 
 /** The Task, as the reconciler reads it from the API server. */
@@ -45,41 +49,6 @@ export interface TaskPodProps {
 const SYSTEM_CLI = 'kubeopencode';
 const SYSTEM_TMP = 'system-tmp';
 const OUTPUTS_READY_FILE = '/tmp/collect-outputs.ready';
-const RUN_AS = 1000;
-
-/** Labels allow 63 characters; longer names are cut and made unique with a hash. */
-export function labelValue(value: string): string {
-  return value.length <= 63 ? value : `${value.slice(0, 54).replace(/[^A-Za-z0-9]+$/, '')}-${shortHash(value)}`;
-}
-
-/** What `kubelet` does when imagePullPolicy is left out, made explicit. */
-export function defaultPullPolicy(image: string): string {
-  const lastPart = image.split('/').pop() ?? image;
-  const tagged = lastPart.includes(':') || image.includes('@');
-  return !tagged || lastPart.endsWith(':latest') ? 'Always' : 'IfNotPresent';
-}
-
-/** The restricted Pod Security Standard, for every container. */
-const restrictedContainer = (readOnlyRootFilesystem: boolean): k8s.SecurityContext => ({
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ['ALL'] },
-  runAsNonRoot: true,
-  readOnlyRootFilesystem,
-  seccompProfile: { type: 'RuntimeDefault' },
-});
-
-const systemResources: k8s.ResourceRequirements = {
-  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
-  limits: { memory: k8s.Quantity.fromString('512Mi') },
-};
-
-function toK8sResources(resources: ResourceRequirements | undefined): k8s.ResourceRequirements | undefined {
-  if (!resources) return undefined;
-  const convert = (list?: Readonly<Record<string, string | number>>) => list && Object.fromEntries(
-    Object.entries(list).map(([k, v]) => [k, typeof v === 'number' ? k8s.Quantity.fromNumber(v) : k8s.Quantity.fromString(v)]));
-  return { limits: convert(resources.limits), requests: convert(resources.requests) };
-}
-
 /** Output parameters of the Agent and the Task, merged by name; the Task's win. */
 export function mergeOutputs(agent: AgentSpec, task: TaskSpec): OutputParameter[] {
   const byName = new Map<string, OutputParameter>();
@@ -209,13 +178,7 @@ export class TaskPod extends Construct {
       nodeSelector: scheduling?.nodeSelector,
       tolerations: scheduling?.tolerations?.map((t) => ({ ...t })),
       affinity: scheduling?.affinity,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: RUN_AS,
-        runAsGroup: RUN_AS,
-        fsGroup: RUN_AS,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: restrictedPod,
       volumes: this.volumes(),
       initContainers: this.initContainers(),
       containers: [this.agentContainer()],
@@ -227,11 +190,11 @@ export class TaskPod extends Construct {
     return [
       { name: 'tools', emptyDir: {} },
       { name: ContextVolumeNames.workspace, emptyDir: {} },
-      ...(needsHome ? [{ name: 'home', emptyDir: {} }] : []),
+      ...(needsHome ? [{ name: ContextVolumeNames.home, emptyDir: {} }] : []),
       { name: 'tmp', emptyDir: {} },
       { name: SYSTEM_TMP, emptyDir: {} },
       ...this.contextVolume.volumes(),
-      ...this.credentialVolumes(),
+      ...credentialVolumes(this.props.agent.spec.credentials ?? []),
     ];
   }
 
@@ -255,76 +218,96 @@ export class TaskPod extends Construct {
   }
 
   private initContainers(): k8s.Container[] {
-    const agentImage = this.props.agent.spec.agentImage ?? Defaults.agentImage;
     const plan = this.contextVolume.plan;
-    const workspaceMount = { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir };
-    const containers: k8s.Container[] = [{
+    const containers = [
+      this.toolsContainer(),
+      ...plan.gitClones.map((git) => this.gitContainer(git)),
+      ...plan.urlFetches.map((url) => this.urlContainer(url)),
+      this.systemContainer('context', ['context-init', '--config-dir', PodPaths.contextConfigMap], this.contextVolume.contextInitMounts()),
+    ];
+    // Kubernetes keeps 12 KiB of termination messages per Pod, shared by all its containers.
+    if (this.contextVolume.hasOutputs) containers.push(this.outputsSidecar(terminationMessageLimit(containers.length + 2)));
+    return containers;
+  }
+
+  /** The agent image copies its binary into /tools with its own entrypoint. */
+  private toolsContainer(): k8s.Container {
+    const image = this.props.agent.spec.agentImage ?? Defaults.agentImage;
+    return {
       name: 'tools',
-      image: agentImage,
-      imagePullPolicy: defaultPullPolicy(agentImage),
+      image,
+      imagePullPolicy: defaultPullPolicy(image),
       env: [{ name: 'TOOLS_DIR', value: PodPaths.tools }],
       volumeMounts: [{ name: 'tools', mountPath: PodPaths.tools }],
       resources: systemResources,
       securityContext: restrictedContainer(false),
       terminationMessagePolicy: 'FallbackToLogsOnError',
-    }];
-    for (const git of plan.gitClones) {
-      const volume = git.intoWorkspace ? workspaceMount : { name: ContextVolumeNames.git(git.index), mountPath: gitFetchDir(git.index) };
-      const secret = ContextVolumeNames.gitSecret(git.index);
-      containers.push(this.systemContainer(`git-${git.index}`, [
-        'git-init',
-        '--repository', git.repository,
-        '--target', git.intoWorkspace ? this.workspaceDir : `${gitFetchDir(git.index)}/repo`,
-        '--depth', String(git.depth),
-        ...(git.ref ? ['--ref', git.ref] : []),
-        ...(git.subdir ? ['--subdir', git.subdir] : []),
-        ...(git.secretName ? ['--secret-dir', secretDir(secret)] : []),
-      ], [volume, ...(git.secretName ? [{ name: secret, mountPath: secretDir(secret), readOnly: true }] : [])]));
-    }
-    for (const url of plan.urlFetches) {
-      const secret = ContextVolumeNames.urlSecret(url.index);
-      containers.push(this.systemContainer(`url-${url.index}`, [
-        'url-fetch',
-        '--source', url.source,
-        '--target', `${urlFetchDir(url.index)}/content`,
-        '--timeout', String(url.timeoutSeconds),
-        ...Object.entries(url.headers).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => ['--header', `${k}: ${v}`]),
-        ...(url.secretName ? ['--secret-dir', secretDir(secret)] : []),
-        ...(url.insecureSkipTLSVerify ? ['--insecure-skip-tls-verify'] : []),
-        '--mode', url.mode.toString(8),
+    };
+  }
+
+  private gitContainer(git: GitClone): k8s.Container {
+    const volume = git.intoWorkspace ? this.workspaceMount() : { name: ContextVolumeNames.git(git.index), mountPath: gitFetchDir(git.index) };
+    const secret = ContextVolumeNames.gitSecret(git.index);
+    return this.systemContainer(`git-${git.index}`, [
+      'git-init',
+      '--repository', git.repository,
+      '--target', git.intoWorkspace ? this.workspaceDir : `${gitFetchDir(git.index)}/repo`,
+      '--depth', String(git.depth),
+      ...(git.ref ? ['--ref', git.ref] : []),
+      ...(git.subdir ? ['--subdir', git.subdir] : []),
+      ...(git.secretName ? ['--secret-dir', secretDir(secret)] : []),
+    ], [volume, ...(git.secretName ? [{ name: secret, mountPath: secretDir(secret), readOnly: true }] : [])]);
+  }
+
+  private urlContainer(url: UrlFetch): k8s.Container {
+    const secret = ContextVolumeNames.urlSecret(url.index);
+    const headers = Object.entries(url.headers).sort(([a], [b]) => a.localeCompare(b)).flatMap(([k, v]) => ['--header', `${k}: ${v}`]);
+    return this.systemContainer(`url-${url.index}`, [
+      'url-fetch',
+      '--source', url.source,
+      '--target', `${urlFetchDir(url.index)}/content`,
+      '--timeout', String(url.timeoutSeconds),
+      ...headers,
+      ...(url.secretName ? ['--secret-dir', secretDir(secret)] : []),
+      ...(url.insecureSkipTLSVerify ? ['--insecure-skip-tls-verify'] : []),
+      '--mode', url.mode.toString(8),
+    ], [
+      { name: ContextVolumeNames.url(url.index), mountPath: urlFetchDir(url.index) },
+      ...(url.secretName ? [{ name: secret, mountPath: secretDir(secret), readOnly: true }] : []),
+    ]);
+  }
+
+  /**
+   * A native sidecar: Kubernetes stops it after the agent exits, and it then reports the
+   * outputs through its termination message, whether the agent succeeded or not.
+   */
+  private outputsSidecar(maxBytes: number): k8s.Container {
+    return {
+      ...this.systemContainer('outputs', [
+        'collect-outputs', '--parameters', `${PodPaths.contextConfigMap}/${OUTPUTS_KEY}`, '--workspace', this.workspaceDir,
+        '--max-bytes', String(maxBytes), '--ready-file', OUTPUTS_READY_FILE,
       ], [
-        { name: ContextVolumeNames.url(url.index), mountPath: urlFetchDir(url.index) },
-        ...(url.secretName ? [{ name: secret, mountPath: secretDir(secret), readOnly: true }] : []),
-      ]));
-    }
-    containers.push(this.systemContainer('context', [
-      'context-init', '--config-dir', PodPaths.contextConfigMap,
-    ], this.contextVolume.contextInitMounts()));
-    if (this.contextVolume.hasOutputs) {
-      // Kubernetes keeps 12 KiB of termination messages per Pod, shared by all its containers.
-      const maxBytes = terminationMessageLimit(containers.length + 2);
-      containers.push({
-        ...this.systemContainer('outputs', [
-          'collect-outputs', '--parameters', `${PodPaths.contextConfigMap}/${OUTPUTS_KEY}`, '--workspace', this.workspaceDir,
-          '--max-bytes', String(maxBytes), '--ready-file', OUTPUTS_READY_FILE,
-        ], [
-          { name: ContextVolumeNames.configMap, mountPath: PodPaths.contextConfigMap, readOnly: true },
-          // Whatever the agent sees: outputs may live in a mounted repository or in HOME. The workspace and
-          // home stay writable because the runtime must create the mount points of what is mounted inside
-          // them (the sidecar starts before the agent); the mounts themselves are read-only.
-          workspaceMount,
-          ...(this.homeIsWorkspace() ? [] : [{ name: 'home', mountPath: PodPaths.home }]),
-          ...this.contextVolume.agentMounts().map((m) => ({ ...m, readOnly: true })),
-        ]),
-        // A native sidecar: Kubernetes stops it after the agent exits, and it then reports the outputs
-        // through its termination message, whether the agent succeeded or not.
-        restartPolicy: 'Always',
-        terminationMessagePolicy: 'File',
-        // The agent starts only once the collector waits for SIGTERM, so it cannot miss it.
-        startupProbe: { exec: { command: ['test', '-e', OUTPUTS_READY_FILE] }, periodSeconds: 1, failureThreshold: 120 },
-      });
-    }
-    return containers;
+        { name: ContextVolumeNames.configMap, mountPath: PodPaths.contextConfigMap, readOnly: true },
+        // Whatever the agent sees: outputs may live in a mounted repository or in HOME. The workspace and
+        // home stay writable because the runtime must create the mount points of what is mounted inside
+        // them (the sidecar starts before the agent); the mounts themselves are read-only.
+        this.workspaceMount(),
+        ...this.homeMounts(),
+        ...this.contextVolume.agentMounts().map((m) => ({ ...m, readOnly: true })),
+      ]),
+      restartPolicy: 'Always',
+      terminationMessagePolicy: 'File',
+      // The agent starts only once the collector waits for SIGTERM, so it cannot miss it.
+      startupProbe: { exec: { command: ['test', '-e', OUTPUTS_READY_FILE] }, periodSeconds: 1, failureThreshold: 120 },
+    };
+  }
+
+  private workspaceMount(): k8s.VolumeMount {
+    return { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir };
+  }
+
+  private homeMounts(): k8s.VolumeMount[] {
+    return this.homeIsWorkspace() ? [] : [{ name: ContextVolumeNames.home, mountPath: PodPaths.home }];
   }
 
   private agentContainer(): k8s.Container {
@@ -343,24 +326,16 @@ export class TaskPod extends Construct {
         { name: 'TASK_NAMESPACE', value: task.metadata.namespace },
         { name: 'WORKSPACE_DIR', value: this.workspaceDir },
         ...this.gitSafeDirectoryEnv(),
-        ...credentials.filter((c) => c.env).map((c) => ({
-          name: c.env!,
-          valueFrom: { secretKeyRef: { name: c.secretRef.name, key: c.secretRef.key! } },
-        })),
+        ...credentialEnv(credentials),
       ],
-      envFrom: orUndefined(credentials.filter(isWholeSecretAsEnv).map((c) => ({ secretRef: { name: c.secretRef.name } }))),
+      envFrom: credentialEnvFrom(credentials),
       volumeMounts: [
         { name: 'tools', mountPath: PodPaths.tools, readOnly: true },
-        { name: ContextVolumeNames.workspace, mountPath: this.workspaceDir },
-        ...(this.homeIsWorkspace() ? [] : [{ name: 'home', mountPath: PodPaths.home }]),
+        this.workspaceMount(),
+        ...this.homeMounts(),
         { name: 'tmp', mountPath: '/tmp' },
         ...this.contextVolume.agentMounts(),
-        ...credentials.map((c, i) => ({ c, i })).filter(({ c }) => c.mountPath).map(({ c, i }) => ({
-          name: credentialVolumeName(i),
-          mountPath: c.mountPath!,
-          readOnly: true,
-          ...(c.secretRef.key ? { subPath: 'value' } : {}),
-        })),
+        ...credentialMounts(credentials),
       ],
       resources: toK8sResources(agent.spec.podSpec?.resources),
       securityContext: restrictedContainer(false),
@@ -380,26 +355,4 @@ export class TaskPod extends Construct {
       { name: 'GIT_CONFIG_VALUE_0', value: this.workspaceDir },
     ];
   }
-
-  private credentialVolumes(): k8s.Volume[] {
-    return (this.props.agent.spec.credentials ?? []).flatMap((c, i): k8s.Volume[] => {
-      if (!c.mountPath) return [];
-      const mode = c.fileMode ?? Defaults.credentialFileMode;
-      return [{
-        name: credentialVolumeName(i),
-        secret: c.secretRef.key
-          ? { secretName: c.secretRef.name, items: [{ key: c.secretRef.key, path: 'value', mode }] }
-          : { secretName: c.secretRef.name, defaultMode: mode },
-      }];
-    });
-  }
-}
-
-const credentialVolumeName = (i: number): string => `credential-${i}`;
-
-/** Empty lists are left out of the manifest, as the API server would store them. */
-const orUndefined = <T>(list: T[]): T[] | undefined => (list.length ? list : undefined);
-
-function isWholeSecretAsEnv(c: Credential): boolean {
-  return !c.secretRef.key && !c.mountPath && !c.env;
 }

@@ -15,6 +15,16 @@ export const isNotFound = (e: unknown): boolean => e instanceof ApiException && 
 export const isConflict = (e: unknown): boolean => e instanceof ApiException && e.code === 409;
 export const isGone = (e: unknown): boolean => e instanceof ApiException && e.code === 410;
 
+/**
+ * Whether the API server refused an object for good: invalid (400, 422) or against Pod
+ * Security. Other refusals (RBAC, quota, a missing RuntimeClass) may pass later.
+ */
+export function isPermanentRejection(e: unknown): boolean {
+  if (!(e instanceof ApiException)) return false;
+  if (e.code === 400 || e.code === 422) return true;
+  return e.code === 403 && String(e.body).includes('violates PodSecurity');
+}
+
 /** The message the API server gave, without the client's wrapping. */
 export function apiMessage(e: unknown): string {
   if (e instanceof ApiException) {

@@ -8,9 +8,10 @@ import { holdsSlot, isStopRequested } from './admission.js';
 import { childNames, ContextError, createChildren, podFailure, podStuck, readOutputs, renderChildren } from './children.js';
 import { cleanupFinished } from './cleanup.js';
 import { agentKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
-import { apiMessage, isConflict, isNotFound } from './kube.js';
+import { apiMessage, isConflict, isNotFound, isPermanentRejection } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, agentKeyOf, TaskObject } from './objects.js';
+import { RenderedTask } from './render.js';
 import { changes, conditionOf, kubeTime, TaskTransitions, Transition } from './status.js';
 import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
 
@@ -99,8 +100,8 @@ class TaskReconcile {
     }
     // No limit: start at once. Creating the Pod before recording Running is safe here: after a
     // crash in between, the next reconcile finds the Pod and adopts it.
-    const outcome = await createChildren(this.ctx, this.task, rendered);
-    if (outcome.kind === 'stale') return requeueAfter(1000);
+    const outcome = await this.create(rendered);
+    if (outcome !== 'created') return outcome;
     const { namespace, name } = childNames(this.task, agent);
     await this.write(this.transitions.started(name, namespace, this.agentName));
     return this.timeoutCheck();
@@ -136,16 +137,38 @@ class TaskReconcile {
   private async createAdmittedPod(podNamespace: string, podName: string): Promise<Result> {
     const agent = this.agent();
     if (!agent) return this.release(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
+    let rendered;
     try {
-      const outcome = await createChildren(this.ctx, this.task, await renderChildren(this.ctx, this.task, agent));
-      if (outcome.kind === 'stale') return requeueAfter(1000);
+      rendered = await renderChildren(this.ctx, this.task, agent);
     } catch (e) {
       if (e instanceof ContextError) return e.retryable ? this.release(Reason.contextError, e.message) : this.fail(Reason.contextError, e.message);
-      if (isNotFound(e) || isConflict(e)) throw e;
-      return this.fail(Reason.podCreationError, `could not create the Pod: ${apiMessage(e)}`);
+      throw e;
     }
+    const outcome = await this.create(rendered);
+    if (outcome !== 'created') return outcome;
     await this.write(this.transitions.podCreated(podName, podNamespace));
     return this.timeoutCheck();
+  }
+
+  /**
+   * Creates the ConfigMap and Pod. A refusal for good fails the Task; one that may pass later
+   * (RBAC, quota) is shown in the Ready condition and retried with backoff.
+   */
+  private async create(rendered: RenderedTask): Promise<'created' | Result> {
+    try {
+      const outcome = await createChildren(this.ctx, this.task, rendered);
+      return outcome.kind === 'stale' ? requeueAfter(1000) : 'created';
+    } catch (e) {
+      if (isNotFound(e) || isConflict(e)) throw e;
+      const message = `could not create the Pod: ${apiMessage(e)}`;
+      if (isPermanentRejection(e)) return this.fail(Reason.podCreationError, message);
+      const ready = conditionOf(this.task, ConditionType.ready);
+      if (ready?.message !== message) {
+        await this.write({ status: { conditions: this.transitions.waiting(Reason.podCreationError, message).status.conditions },
+          event: { type: 'Warning', reason: Reason.podCreationError, message } });
+      }
+      throw e;
+    }
   }
 
   private async podEnded(pod: V1Pod, phase: 'Completed' | 'Failed', reason: string, message: string): Promise<Result> {

@@ -92,6 +92,8 @@ export class ControlPlane {
   readonly endpoint: ControlPlaneEndpoint;
   readonly timings: StartTimings = { etcdMs: 0, apiServerMs: 0, beforeControllersMs: 0, controllerManagerMs: 0, totalMs: 0 };
   private readonly components: Component[] = [];
+  /** How each component was started, so that `restartComponent` can start it the same way. */
+  private readonly starters = new Map<ComponentName, () => Promise<number>>();
   private readonly guard: LifetimeGuard;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
@@ -125,6 +127,32 @@ export class ControlPlane {
   /** Lets the processes outlive this Node process; stop them later with `stopControlPlane(state)`. */
   detach(): void {
     this.guard.release();
+  }
+
+  /** etcd's client URL, for tests that talk to etcd itself (its JSON gateway answers under /v3/). */
+  get etcdServer(): string {
+    return `http://127.0.0.1:${this.ports.etcdClient}`;
+  }
+
+  /**
+   * Stops one component (SIGTERM, as an upgrade or a crash-looping node would) and starts it
+   * again with the same flags, ports and data, for tests of what clients live through: with
+   * `kube-apiserver`, every connection drops, and the new watch cache starts at etcd's current
+   * revision, so a watch resumed from an older resourceVersion gets 410 Gone. `whileDown` runs
+   * in between (e.g. to change etcd directly). Resolves once the component is ready again.
+   */
+  async restartComponent(name: ComponentName, whileDown?: () => Promise<void>): Promise<{ downMs: number }> {
+    const index = this.components.findIndex((c) => c.name === name);
+    const start = this.starters.get(name);
+    if (index < 0 || !start) throw new Error(`${name} does not run in this control plane`);
+    const stoppedAt = Date.now();
+    await stopGroup(this.components[index].pid, 10_000);
+    this.components.splice(index, 1);
+    await whileDown?.();
+    await start();
+    // Back in its place: stop() goes through the components in reverse start order.
+    this.components.splice(index, 0, this.components.pop()!);
+    return { downMs: Date.now() - stoppedAt };
   }
 
   /** Stops the components in reverse start order and removes the data dir. Safe to call twice. */
@@ -207,6 +235,7 @@ export class ControlPlane {
   /** Spawns a component and polls `ready` until it holds, failing fast if the process ends. */
   private async startComponent(name: ComponentName, args: string[], ready: () => Promise<boolean>): Promise<number> {
     this.log(`starting ${name}...`);
+    this.starters.set(name, () => this.startComponent(name, args, ready));
     const started = Date.now();
     const component = spawnComponent(name, join(this.options.binDir, name), args, join(this.endpoint.dataDir, `${name}.log`));
     this.components.push(component);

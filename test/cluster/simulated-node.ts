@@ -8,8 +8,11 @@ import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, V1ContainerStat
 
 /** What should happen to one Pod. */
 export interface PodOutcome {
-  /** `Running` leaves the Pod running until `finish()` is called for it. */
-  readonly phase: 'Succeeded' | 'Failed' | 'Running';
+  /**
+   * `Running` leaves the Pod running until `finish()` is called for it. `Pending` leaves it
+   * unable to start, a container waiting as `waiting` says (until `finish()`).
+   */
+  readonly phase: 'Succeeded' | 'Failed' | 'Running' | 'Pending';
   /** Milliseconds the Pod stays Running before it ends. @default 0 */
   readonly runMs?: number;
   readonly exitCode?: number;
@@ -18,16 +21,30 @@ export interface PodOutcome {
   readonly terminationMessage?: string;
   /** Pod-level reason (e.g. DeadlineExceeded). */
   readonly podReason?: string;
+  /**
+   * With phase `Pending`: the container that cannot start (default `agent`) and why, as the
+   * kubelet reports it, e.g. `{ reason: 'CreateContainerConfigError', message: 'secret "x" not found' }`
+   * for a Secret an env var needs. The init containers before it have completed (sidecars run);
+   * the containers after it wait with reason PodInitializing.
+   */
+  readonly waiting?: { readonly reason: string; readonly message: string; readonly container?: string };
 }
 
 export interface SimulatedNodeOptions {
   readonly kc: KubeConfig;
   /** Only Pods in this namespace. @default all namespaces */
   readonly namespace?: string;
+  /** Which Pods this node runs (several nodes may watch one cluster). @default all */
+  readonly filter?: (pod: V1Pod) => boolean;
   /** Decides each Pod's fate when it appears. @default succeed at once */
   readonly outcome?: (pod: V1Pod) => PodOutcome;
   /** Milliseconds between a Pod appearing and it running. @default 0 */
   readonly startMs?: number;
+  /**
+   * Keep going through API server outages (a test that restarts it): status writes and the watch
+   * are retried until the server answers again, instead of ending up in `errors`. @default false
+   */
+  readonly retryThroughOutages?: boolean;
 }
 
 const LABEL_SELECTOR = 'app.kubernetes.io/managed-by=kubeopencode';
@@ -61,10 +78,19 @@ export class SimulatedNode {
       },
       (err) => {
         // client-node ends a watch after 30 s without events (TimeoutError): just watch again.
-        const expected = !err || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError';
+        const expected = !err || (err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError'
+          || (!!this.options.retryThroughOutages && isOutage(err));
         if (!this.stopped && !expected) this.errors.push(err);
-        if (!this.stopped) void this.start().catch((e) => this.errors.push(e));
+        this.watchAgain();
       });
+  }
+
+  private watchAgain(): void {
+    if (this.stopped) return;
+    void this.start().catch((e) => {
+      if (!this.options.retryThroughOutages || !isOutage(e)) this.errors.push(e);
+      else setTimeout(() => this.watchAgain(), 250);
+    });
   }
 
   public async stop(): Promise<void> {
@@ -76,6 +102,7 @@ export class SimulatedNode {
   private consider(pod: V1Pod): void {
     const key = `${pod.metadata!.namespace}/${pod.metadata!.name}`;
     if (this.stopped || this.seen.has(`${key}/${pod.metadata!.uid}`) || pod.metadata?.deletionTimestamp) return;
+    if (this.options.filter && !this.options.filter(pod)) return;
     if (pod.status?.phase && pod.status.phase !== 'Pending') return;
     this.seen.add(`${key}/${pod.metadata!.uid}`);
     const run = this.live(pod).catch((e) => {
@@ -88,6 +115,10 @@ export class SimulatedNode {
   private async live(pod: V1Pod): Promise<void> {
     const outcome = this.options.outcome?.(pod) ?? { phase: 'Succeeded' };
     if (this.options.startMs) await sleep(this.options.startMs);
+    if (outcome.phase === 'Pending') {
+      await this.setStatus(pod, waiting(pod, outcome.waiting ?? { reason: 'ContainerCreating', message: '' }));
+      return;
+    }
     await this.setStatus(pod, running(pod));
     if (outcome.phase === 'Running') return;
     if (outcome.runMs) await sleep(outcome.runMs);
@@ -105,13 +136,27 @@ export class SimulatedNode {
   }
 
   private async setStatus(pod: V1Pod, status: V1Pod['status']): Promise<void> {
-    if (this.stopped) return;
-    await this.core.patchNamespacedPodStatus({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status } }, mergePatch);
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopped) return;
+      try {
+        await this.core.patchNamespacedPodStatus({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status } }, mergePatch);
+        return;
+      } catch (e) {
+        if (!this.options.retryThroughOutages || !isOutage(e) || attempt >= 600) throw e;
+        await sleep(100);
+      }
+    }
   }
 }
 
 function isGoneError(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && (e as { code: number }).code === 404;
+}
+
+/** No answer from the API server (connection refused or reset), or one saying it is not ready yet. */
+function isOutage(e: unknown): boolean {
+  const code = typeof e === 'object' && e !== null ? (e as { code?: unknown }).code : undefined;
+  return typeof code !== 'number' || code === 429 || code === 503;
 }
 
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -125,6 +170,29 @@ function running(pod: V1Pod): V1Pod['status'] {
   const mains = (pod.spec?.containers ?? []).map((c): V1ContainerStatus => (
     { name: c.name, image: c.image!, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: t as never } } }));
   return { phase: 'Running', startTime: t as never, initContainerStatuses: inits, containerStatuses: mains, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: t as never }] };
+}
+
+/** A Pod that cannot start: the containers before `stuck` done (sidecars running), it waiting, the rest not started. */
+function waiting(pod: V1Pod, stuck: NonNullable<PodOutcome['waiting']>): V1Pod['status'] {
+  const t = now();
+  const name = stuck.container ?? 'agent';
+  const all = [...(pod.spec?.initContainers ?? []).map((c) => ({ c, init: true })), ...(pod.spec?.containers ?? []).map((c) => ({ c, init: false }))];
+  const at = all.findIndex(({ c }) => c.name === name);
+  const statuses = all.map(({ c, init }, i): V1ContainerStatus & { init: boolean } => {
+    const base = { init, name: c.name, image: c.image!, imageID: '', restartCount: 0 };
+    if (i === at) return { ...base, ready: false, state: { waiting: { reason: stuck.reason, message: stuck.message } } };
+    if (i > at) return { ...base, ready: false, state: { waiting: { reason: 'PodInitializing' } } };
+    return isSidecar(c)
+      ? { ...base, ready: true, started: true, state: { running: { startedAt: t as never } } }
+      : { ...base, ready: false, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t as never, finishedAt: t as never } } };
+  });
+  const strip = ({ init: _init, ...s }: V1ContainerStatus & { init: boolean }): V1ContainerStatus => s;
+  return {
+    phase: 'Pending',
+    initContainerStatuses: statuses.filter((s) => s.init).map(strip),
+    containerStatuses: statuses.filter((s) => !s.init).map(strip),
+    conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: t as never }],
+  };
 }
 
 function ended(pod: V1Pod, outcome: PodOutcome): V1Pod['status'] {

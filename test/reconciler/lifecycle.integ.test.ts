@@ -177,3 +177,37 @@ test('every transition is recorded as an Event on the Task', async () => {
   }, { timeoutMs: 10_000, description: 'the Succeeded event' });
   expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Accepted', 'PodCreated', 'Succeeded']));
 });
+
+test('a Pod the API server refuses as invalid -> Failed, reason PodCreationError, with the server\'s message', async () => {
+  const own = await s.namespace();
+  await s.createAgent(own, 'default', { podSpec: { scheduling: { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } } } } });
+  await s.createTask(own, 'invalid-pod', { description: 'x' });
+  const failed = await s.waitForPhase(own, 'invalid-pod', 'Failed');
+  expect(condition(failed, 'Ready')).toMatchObject({ reason: 'PodCreationError', message: expect.stringContaining('nodeSelectorTerms') });
+});
+
+test('a Pod refused for now (its RuntimeClass does not exist yet) -> Pending with PodCreationError, then it starts', async () => {
+  const own = await s.namespace();
+  const runtimeClass = `${own}-sandbox`;
+  await s.createAgent(own, 'default', { podSpec: { runtimeClassName: runtimeClass } });
+  await s.createTask(own, 'waits-for-runtime', { description: 'x' });
+  const blocked = await s.waitForTask(own, 'waits-for-runtime', (t) => condition(t, 'Ready')?.reason === 'PodCreationError', 'blocked by PodCreationError');
+  expect(blocked.status?.phase).toBe('Pending');
+  expect(condition(blocked, 'Ready')?.message).toContain(runtimeClass);
+  const { NodeV1Api } = await import('@kubernetes/client-node');
+  const node = s.kc.makeApiClient(NodeV1Api);
+  await node.createRuntimeClass({ body: { metadata: { name: runtimeClass }, handler: 'runsc' } });
+  try {
+    await s.waitForTask(own, 'waits-for-runtime', (t) => !!t.status?.startTime, 'started', 60_000);
+  } finally {
+    await node.deleteRuntimeClass({ name: runtimeClass });
+  }
+});
+
+test('a termination message that is not the outputs format -> OutputsUnreadable, the Task still Completed', async () => {
+  s.outcome = () => ({ phase: 'Succeeded', terminationMessage: 'panic: out of memory' });
+  await s.createTask(ns, 'garbled', { description: 'x', outputs: { parameters: [{ name: 'o', path: 'o' }] } });
+  const done = await s.waitForPhase(ns, 'garbled', 'Completed');
+  expect(condition(done, 'OutputsTruncated')).toMatchObject({ status: 'True', reason: 'OutputsUnreadable', message: expect.stringContaining('not JSON') });
+  expect(done.status?.outputs).toBeUndefined();
+});

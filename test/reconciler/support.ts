@@ -40,7 +40,7 @@ export class Scenario {
 
   /** Starts the simulated node for this scenario's namespaces. */
   public async startNode(): Promise<void> {
-    this.node = new SimulatedNode({ kc: this.kc, outcome: (pod) => this.namespaces.includes(pod.metadata!.namespace!) ? this.outcome(pod) : { phase: 'Running' } });
+    this.node = new SimulatedNode({ kc: this.kc, filter: (pod) => this.namespaces.includes(pod.metadata!.namespace!), outcome: (pod) => this.outcome(pod) });
     await this.node.start();
   }
 

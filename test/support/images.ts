@@ -3,7 +3,7 @@
  * simulated by the host's OS (its /usr and /etc, copy-on-write) plus a few files of its
  * own, bound read-only, with the image's environment and entrypoint.
  */
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,7 +30,9 @@ const isInside = (path: string, dir: string): boolean => !relative(dir, path).st
  * The system image (quay.io/kubeopencode/kubeopencode): `kubeopencode` on the PATH runs the
  * repository's CLI with the Node that runs the tests (Node 24): the compiled one when lib/
  * is up to date, else the sources through tsx (test/cli/helpers.ts decides). The
- * repository is bound read-only at its own path, which the real image does not have.
+ * repository's entries are bound read-only at their own paths, which the real image does
+ * not have. Entry by entry, not the repository folder itself: a clone in a `mktemp -d`
+ * folder is mode 0700, which the containers' user 1000 could not enter.
  */
 export function kubeopencodeImage(layerDir: string): SimulatedImage {
   const node = realpathSync(process.execPath);
@@ -43,7 +45,7 @@ export function kubeopencodeImage(layerDir: string): SimulatedImage {
   const nodePrefix = dirname(dirname(node));
   return {
     files: [
-      { host: root, path: root },
+      ...readdirSync(root).filter((entry) => entry !== '.git').map((entry) => ({ host: join(root, entry), path: join(root, entry) })),
       ...(isInside(node, root) ? [] : [{ host: nodePrefix, path: nodePrefix }]),
       { host: layerDir, path: '/opt/kubeopencode' },
     ],
