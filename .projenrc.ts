@@ -117,6 +117,11 @@ project.addTask('demo', {
   description: 'The whole loop on a local control plane: chart, reconciler, Agent and Tasks, a simulated node',
   exec: 'tsx scripts/demo.ts',
 });
+project.addTask('bench', {
+  description: 'Benchmarks against the local control plane, as ratios to baselines measured in the same run (writes docs/benchmarks.md)',
+  exec: 'tsx bench/main.ts',
+  receiveArgs: true,
+});
 project.addTask('cluster', {
   description: 'Start or stop the local control plane: npm run cluster -- up|down|status',
   exec: 'tsx test/cluster/cli.ts',

@@ -36,7 +36,7 @@ export async function reconcileAgent(ctx: ReconcileContext, key: string): Promis
     results.push(await admitAndQueue(ctx, agent, eligible, limit, state));
   } else {
     // Without a limit, Tasks start themselves; wake any left Queued by an earlier limit.
-    for (const t of eligible.filter(isWaiting)) ctx.enqueue(taskKey(keyOf(t)));
+    for (const t of eligible.filter((t) => isWaiting(t) && t.status?.phase === Phase.queued)) ctx.enqueue(taskKey(keyOf(t)));
   }
   results.push(await writeAgentStatus(ctx, agent, tasks, state));
   return earliest(results);

@@ -121,10 +121,10 @@ export class Controller {
     const onTask = (t: TaskObject, old?: TaskObject) => {
       this.queue.add(taskKey(keyOf(t)));
       const agent = agentKeyOf(t);
-      this.queue.add(agentKey(`${agent.namespace}/${agent.name}`));
+      this.wakeAgent(`${agent.namespace}/${agent.name}`);
       if (old) {
         const was = agentKeyOf(old);
-        if (was.namespace !== agent.namespace || was.name !== agent.name) this.queue.add(agentKey(`${was.namespace}/${was.name}`));
+        if (was.namespace !== agent.namespace || was.name !== agent.name) this.wakeAgent(`${was.namespace}/${was.name}`);
         if (old.status?.phase === Phase.running && t.status?.phase !== Phase.running) this.context.slots.freed(`${agent.namespace}/${agent.name}`);
       }
     };
@@ -167,6 +167,15 @@ export class Controller {
     pods.onAdd(onPod);
     pods.onUpdate((_old, p) => onPod(p));
     pods.onDelete(onPod);
+  }
+
+  /**
+   * A Task of an Agent changed. A limited Agent may have a slot to fill: look now. Otherwise
+   * only its status counts changed, so many changes share one look a moment later.
+   */
+  private wakeAgent(agent: string): void {
+    if (this.caches.agents.get(agent)?.spec.maxConcurrentTasks) this.queue.add(agentKey(agent));
+    else this.queue.addAfter(agentKey(agent), this.context.statusIntervalMs);
   }
 
   private setUpMetrics(): void {

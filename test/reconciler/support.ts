@@ -40,7 +40,11 @@ export class Scenario {
 
   /** Starts the simulated node for this scenario's namespaces. */
   public async startNode(): Promise<void> {
-    this.node = new SimulatedNode({ kc: this.kc, filter: (pod) => this.namespaces.includes(pod.metadata!.namespace!), outcome: (pod) => this.outcome(pod) });
+    this.node = new SimulatedNode({
+      kc: this.kc,
+      filter: (pod) => this.namespaces.includes(pod.metadata!.namespace!),
+      outcome: (pod) => this.outcome(pod),
+    });
     await this.node.start();
   }
 
