@@ -4,9 +4,9 @@
  * as a file (0600 unless fileMode says otherwise). Nothing else in the Pod sees them.
  */
 import { k8s } from 'cdk8s-plus-28';
-import { Defaults } from '../api/constants.js';
 import { orUndefined } from './pod-defaults.js';
 import { Credential } from './types.js';
+import { Defaults } from '../api/constants.js';
 
 const volumeName = (i: number): string => `credential-${i}`;
 

@@ -3,8 +3,8 @@
  * explicit pull policies and resources, label values that fit.
  */
 import { k8s } from 'cdk8s-plus-28';
-import { shortHash } from '../api/names.js';
 import { ResourceRequirements } from './types.js';
+import { shortHash } from '../api/names.js';
 
 /** The user and group every container runs as (and the fsGroup of the volumes). */
 export const RUN_AS = 1000;

@@ -164,8 +164,10 @@ class TaskReconcile {
       if (isPermanentRejection(e)) return this.fail(Reason.podCreationError, message);
       const ready = conditionOf(this.task, ConditionType.ready);
       if (ready?.message !== message) {
-        await this.write({ status: { conditions: this.transitions.waiting(Reason.podCreationError, message).status.conditions },
-          event: { type: 'Warning', reason: Reason.podCreationError, message } });
+        await this.write({
+          status: { conditions: this.transitions.waiting(Reason.podCreationError, message).status.conditions },
+          event: { type: 'Warning', reason: Reason.podCreationError, message },
+        });
       }
       throw e;
     }

@@ -100,8 +100,11 @@ test('two teams\' Tasks with the same name on one Agent do not collide', async (
 test('a ConfigMap context of a cross-namespace Task is read in the Task\'s namespace and copied, never mounted across', async () => {
   const team = await s.namespace({}, 'xns-dev');
   await s.core.createNamespacedConfigMap({ namespace: team, body: { metadata: { name: 'team-rules' }, data: { 'rules.md': 'Team A rules' } } });
-  await s.createTask(team, 'with-rules', { description: 'x', agentRef: { name: 'opencode-agent', namespace: platform },
-    contexts: [{ type: 'ConfigMap', configMap: { name: 'team-rules', key: 'rules.md' } }] });
+  await s.createTask(team, 'with-rules', {
+    description: 'x',
+    agentRef: { name: 'opencode-agent', namespace: platform },
+    contexts: [{ type: 'ConfigMap', configMap: { name: 'team-rules', key: 'rules.md' } }],
+  });
   const started = await s.waitForTask(team, 'with-rules', (t) => !!t.status?.startTime, 'started');
   const copy = await s.core.readNamespacedConfigMap({ namespace: platform, name: started.status!.podName! });
   expect(copy.data?.['task.md']).toContain('Team A rules');
