@@ -36,7 +36,8 @@ export async function reconcileAgent(ctx: ReconcileContext, key: string): Promis
     results.push(await admitAndQueue(ctx, agent, eligible, limit, state));
   } else {
     // Without a limit, Tasks start themselves; wake any left Queued by an earlier limit.
-    for (const t of eligible.filter((t) => isWaiting(t) && t.status?.phase === Phase.queued)) ctx.enqueue(taskKey(keyOf(t)));
+    const leftQueued = eligible.filter((task) => isWaiting(task) && task.status?.phase === Phase.queued);
+    for (const task of leftQueued) ctx.enqueue(taskKey(keyOf(task)));
   }
   results.push(await writeAgentStatus(ctx, agent, tasks, state));
   return earliest(results);
