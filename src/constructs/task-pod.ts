@@ -85,6 +85,7 @@ export class TaskPod extends Construct {
     const image = props.systemImage?.image ?? Defaults.systemImage;
     this.system = { image, imagePullPolicy: props.systemImage?.imagePullPolicy ?? 'IfNotPresent' };
 
+    this.checkCrossNamespaceSecrets();
     const outputs = mergeOutputs(agent.spec, task.spec);
     this.contextVolume = new ContextVolume(this, 'context', {
       metadata: this.metadata(),
@@ -151,6 +152,24 @@ export class TaskPod extends Construct {
           'where the outputs collector cannot read it');
       }
     }
+  }
+
+  /**
+   * A Task from another namespace runs in the Agent's namespace, where a secretRef of its own
+   * would name one of the platform team's Secrets and send it to a repository or URL of the
+   * Task's choosing. Only the Agent decides which Secrets its Pods get.
+   */
+  private checkCrossNamespaceSecrets(): void {
+    const { task, agent } = this.props;
+    if (task.metadata.namespace === agent.metadata.namespace) return;
+    (task.spec.contexts ?? []).forEach((item, i) => {
+      const ref = item.git?.secretRef ?? item.url?.secretRef;
+      if (!ref) return;
+      const field = item.git ? 'git.secretRef' : 'url.secretRef';
+      throw new ContextError(`Task ${task.metadata.namespace}/${task.metadata.name} spec.contexts[${i}].${field}: a Task from namespace `
+        + `${task.metadata.namespace} cannot use Secrets of the Agent's namespace ${agent.metadata.namespace} (${ref.name}); `
+        + 'the Agent names the Secrets its Pods may use (in its own contexts or credentials)');
+    });
   }
 
   private resolveContexts(): ResolvedContext[] {

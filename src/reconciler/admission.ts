@@ -36,6 +36,24 @@ export function isWaiting(task: TaskObject): boolean {
   return ready?.status !== 'False';
 }
 
+/**
+ * How long a new Task that its own reconcile has not looked at yet (no phase) holds its place
+ * in line. Tasks created together reach the Task workers in any order; without this, a later
+ * one that was checked first would be admitted ahead of an earlier one. Bounded, so that a
+ * Task whose first status write keeps failing cannot stop its Agent's queue.
+ */
+export const UNCHECKED_HOLD_MS = 30_000;
+
+/** A new Task: no phase yet, and neither being deleted nor stopped. */
+const isNew = (task: TaskObject): boolean => !task.status?.phase && !task.metadata.deletionTimestamp && !isStopRequested(task);
+
+/** A new Task that may still turn out to be waiting. */
+function holdsPlace(task: TaskObject, nowMs: number): boolean {
+  if (!isNew(task)) return false;
+  const created = Date.parse(task.metadata.creationTimestamp ?? '') || 0;
+  return nowMs - created < UNCHECKED_HOLD_MS;
+}
+
 export interface AdmissionPlan {
   /** Tasks holding a slot now. */
   readonly running: number;
@@ -45,14 +63,24 @@ export interface AdmissionPlan {
   readonly queue: readonly { readonly task: TaskObject; readonly position: number }[];
 }
 
-/** Which of an Agent's Tasks to admit, given its limit (undefined or 0: no limit). */
-export function planAdmission(tasks: readonly TaskObject[], limit: number | undefined): AdmissionPlan {
+/**
+ * Which of an Agent's Tasks to admit, given its limit (undefined or 0: no limit): waiting
+ * Tasks in FIFO order while slots are free, but none behind a new Task not checked yet.
+ * `isChecked` says which new Tasks (no phase) their own reconcile found ready to wait.
+ */
+export function planAdmission(
+  tasks: readonly TaskObject[], limit: number | undefined, nowMs = Date.now(), isChecked: (task: TaskObject) => boolean = () => false,
+): AdmissionPlan {
+  const waits = (t: TaskObject) => isWaiting(t) || (isNew(t) && isChecked(t));
   const running = tasks.filter(holdsSlot).length;
-  const waiting = tasks.filter(isWaiting).sort(fifoCompare);
+  const line = tasks.filter((t) => waits(t) || holdsPlace(t, nowMs)).sort(fifoCompare);
+  const firstUnchecked = line.findIndex((t) => !waits(t));
+  const waiting = line.filter(waits);
   const free = !limit ? waiting.length : Math.max(0, limit - running);
+  const admissible = firstUnchecked < 0 ? free : Math.min(free, firstUnchecked);
   return {
     running,
-    admit: waiting.slice(0, free),
-    queue: waiting.slice(free).map((task, i) => ({ task, position: i + 1 })),
+    admit: waiting.slice(0, admissible),
+    queue: waiting.slice(admissible).map((task, i) => ({ task, position: i + 1 })),
   };
 }

@@ -11,6 +11,7 @@ import { AgentWriteState, done, ReconcileContext, requeueAfter, Result, TASKS_BY
 import { isConflict, isNotFound } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, keyOf, TaskObject } from './objects.js';
+import { patchTaskStatusRetrying } from './status-write.js';
 import { conditionOf, kubeTime, setCondition, TaskTransitions } from './status.js';
 import { ConditionType, FINISHED_PHASES, Phase, Reason } from '../api/constants.js';
 
@@ -58,7 +59,7 @@ function earliest(results: Result[]): Result {
 
 async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], limit: number, state: AgentWriteState): Promise<Result> {
   const agentName = keyOf(agent);
-  const plan = planAdmission(tasks, limit);
+  const plan = planAdmission(tasks, limit, ctx.now().getTime(), (t) => ctx.checkedNewTasks.get(keyOf(t)) === t.metadata.uid);
   let conflicted = false;
   // One after the other, so that the order of the Running writes is the FIFO order too.
   await inSequence(plan.admit, async (task) => {
@@ -90,9 +91,13 @@ async function writeQueuePositions(
   const now = ctx.now().getTime();
   const refreshDue = now - state.lastPositionsWrite >= ctx.statusIntervalMs;
   const stale = queue.filter(({ task, position }) => task.status?.phase !== Phase.queued || task.status.queuePosition !== position);
-  const toWrite = stale.filter(({ task }) => refreshDue || task.status?.phase !== Phase.queued);
-  await inBatches(toWrite, ({ task, position }) =>
-    writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).queued(position, limit, keyOf(agent))).then(() => undefined));
+  const due = stale.filter(({ task }) => refreshDue || task.status?.phase !== Phase.queued);
+  // One batch per pass: the Agent's key is busy while it writes, and a slot that frees
+  // meanwhile must not wait behind hundreds of queue-position writes.
+  const toWrite = due.slice(0, WRITE_CONCURRENCY);
+  await Promise.all(toWrite.map(({ task, position }) =>
+    writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).queued(position, limit, keyOf(agent)))));
+  if (toWrite.length < due.length) return requeueAfter(0);
   if (refreshDue && toWrite.length) state.lastPositionsWrite = now;
   const pending = stale.length > toWrite.length;
   return pending ? requeueAfter(state.lastPositionsWrite + ctx.statusIntervalMs - now) : done;
@@ -101,7 +106,7 @@ async function writeQueuePositions(
 /** Writes a Task transition; false when the Task changed meanwhile (it is re-read). */
 async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: ReturnType<TaskTransitions['queued']>): Promise<boolean> {
   try {
-    const updated = await ctx.kube.patchTaskStatus(task, transition.status);
+    const updated = await patchTaskStatusRetrying(ctx.kube, task, transition.status);
     ctx.caches.tasks.upsert(updated);
     if (transition.event) ctx.events.taskEvent(updated, transition.event, ctx.now());
     return true;
@@ -141,10 +146,4 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
 
 async function inSequence<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
   for (const item of items) await fn(item);
-}
-
-async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += WRITE_CONCURRENCY) {
-    await Promise.all(items.slice(i, i + WRITE_CONCURRENCY).map(fn));
-  }
 }

@@ -23,7 +23,13 @@ export class PooledConnection implements SecurityAuthentication {
   private createdAt = 0;
   private closed = false;
 
-  constructor(kc: KubeConfig, private readonly maxAgeMs = 10 * 60_000) {
+  /**
+   * @param maxAgeMs how long one Agent is reused before a fresh one replaces it
+   * @param requestTimeoutMs a limit for each request made through `makeApiClient` that sets
+   *   no signal of its own, so a request on a dead connection fails instead of holding its
+   *   caller forever (undici's own limit is 5 minutes). Watches set their own.
+   */
+  constructor(kc: KubeConfig, private readonly maxAgeMs = 10 * 60_000, private readonly requestTimeoutMs?: number) {
     // A pool's own view given to another pool: pool the original, never share a dispatcher.
     this.kc = views.get(kc) ?? kc;
     // Everything but authentication and makeApiClient is the original, bound to it.
@@ -44,6 +50,7 @@ export class PooledConnection implements SecurityAuthentication {
 
   public async applySecurityAuthentication(ctx: RequestContext): Promise<void> {
     await this.kc.applySecurityAuthentication(ctx);
+    if (this.requestTimeoutMs && !ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
     const fresh = ctx.getDispatcher();
     // No dispatcher (plain http without TLS options): undici's global one is shared anyway.
     if (!fresh || this.closed) return;

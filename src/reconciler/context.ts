@@ -42,6 +42,13 @@ export interface ReconcileContext {
   readonly statusIntervalMs: number;
   /** How soon a Task blocked by a missing ConfigMap tries again. */
   readonly contextRetryMs: number;
+  /**
+   * New Tasks of limited Agents that their own reconcile checked (Agent found, namespace
+   * allowed, contexts resolved), by key, with their uid: they wait in line without a status
+   * write of their own, and the Agent reconcile gives them their first phase (Queued or
+   * Running). Lost on restart, which only means they are checked again.
+   */
+  readonly checkedNewTasks: Map<string, string>;
 }
 
 /** What a reconcile asks of the queue: nothing more, or another look after a delay. */

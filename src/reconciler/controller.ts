@@ -8,7 +8,7 @@ import { reconcileRetention } from './cleanup.js';
 import { agentKey, Caches, ReconcileContext, Result, TASKS_BY_AGENT, TASKS_BY_NAMESPACE, taskKey } from './context.js';
 import { EventRecorder } from './events.js';
 import { Informer } from './informer.js';
-import { KubeClient } from './kube.js';
+import { isNetworkError, KubeClient } from './kube.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { AgentObject, agentKeyOf, ConfigObject, keyOf, TaskObject } from './objects.js';
@@ -84,6 +84,7 @@ export class Controller {
       now: () => new Date(),
       slots: new SlotClock(),
       agentState: new Map(),
+      checkedNewTasks: new Map(),
       statusIntervalMs: options.statusIntervalMs ?? 2000,
       contextRetryMs: options.contextRetryMs ?? 30_000,
     };
@@ -236,6 +237,7 @@ export class Controller {
       if (result.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
       this.options.metrics?.observeReconcile(kind, result.requeueAfterMs !== undefined ? 'requeue' : 'done', (performance.now() - started) / 1000);
     } catch (e) {
+      if (isNetworkError(e)) this.context.kube.resetConnections();
       this.queue.addRateLimited(key);
       this.options.metrics?.observeReconcile(kind, 'error', (performance.now() - started) / 1000);
       log.error('reconcile failed; retrying with backoff', { error: e instanceof Error ? e.message : String(e), retries: this.queue.numRequeues(key) });
@@ -248,5 +250,6 @@ export class Controller {
     await Promise.race([Promise.all(this.workers), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     await this.context.events.flush();
     await Promise.all(this.informers.map((i) => i.stop()));
+    await this.context.kube.close();
   }
 }

@@ -5,6 +5,7 @@
 import {
   ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
 } from '@kubernetes/client-node';
+import { PooledConnection } from './connection.js';
 import { AgentObject, TaskObject } from './objects.js';
 import { Manifest } from './render.js';
 import { AgentStatus } from '../api/agent.js';
@@ -44,13 +45,46 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Status fields set to null are removed by the merge patch. */
 export type StatusPatch<S> = { [K in keyof S]?: S[K] | null };
 
+/** No answer at all: the request timed out, or the connection failed (refused, reset, DNS). */
+export function isNetworkError(e: unknown): boolean {
+  // Duck-typed: an abort is a DOMException, which is not an Error of every realm.
+  if (typeof e !== 'object' || e === null) return false;
+  const { name, message, cause } = e as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
+  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  // undici: TypeError('fetch failed') with the system error (ECONNRESET, ...) as its cause.
+  return message === 'fetch failed' || typeof cause?.code === 'string';
+}
+
+/** The longest a single request may take: far above any healthy answer, well below undici's 5 minutes. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export class KubeClient {
   public readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
+  /**
+   * Every write shares one connection pool: without it, client-node opens a new TLS
+   * connection per request, which cost more CPU (ours and the API server's) than the
+   * requests themselves and left hundreds of sockets open under load.
+   */
+  private readonly connection: PooledConnection;
 
   constructor(public readonly kc: KubeConfig) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.connection = new PooledConnection(kc, undefined, REQUEST_TIMEOUT_MS);
+    this.core = this.connection.makeApiClient(CoreV1Api);
+    this.custom = this.connection.makeApiClient(CustomObjectsApi);
+  }
+
+  /**
+   * After a timeout or a network error: the pooled connections may be dead (a half-open one
+   * fails every request sent on it), so the next request connects afresh.
+   */
+  public resetConnections(): void {
+    this.connection.reset();
+  }
+
+  /** Closes the pooled connections (requests still in flight are aborted). */
+  public async close(): Promise<void> {
+    await this.connection.close();
   }
 
   public async getTask(namespace: string, name: string): Promise<TaskObject> {

@@ -85,10 +85,28 @@ export class TaskTransitions {
     };
   }
 
+  /** Blocked by `reason`: Pending, and out of its Agent's queue until the blocker is gone. */
   public waiting(reason: string, message: string): Transition {
+    const wasQueued = conditionOf(this.task, ConditionType.queued)?.status === 'True';
     return {
-      status: { ...this.base(Phase.pending), conditions: this.conditions({ type: ConditionType.ready, status: 'False', reason, message }) },
+      status: {
+        ...this.base(Phase.pending),
+        queuePosition: null,
+        conditions: this.conditions(
+          { type: ConditionType.ready, status: 'False', reason, message },
+          ...(wasQueued ? [{ type: ConditionType.queued, status: 'False' as const, reason, message }] : []),
+        ),
+      },
       event: { type: 'Warning', reason, message },
+    };
+  }
+
+  /** A Pod that could not start its containers (see podStuck) runs after all. */
+  public podRecovered(podName: string, podNamespace: string): Transition {
+    const message = `Pod ${podNamespace}/${podName} is running`;
+    return {
+      status: { conditions: this.conditions({ type: ConditionType.ready, status: 'True', reason: Reason.podRunning, message }) },
+      event: { type: 'Normal', reason: Reason.podRunning, message },
     };
   }
 

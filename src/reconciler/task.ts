@@ -10,13 +10,16 @@ import { cleanupFinished } from './cleanup.js';
 import { agentKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
 import { apiMessage, isConflict, isNotFound, isPermanentRejection } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
-import { AgentObject, agentKeyOf, TaskObject } from './objects.js';
+import { AgentObject, agentKeyOf, keyOf, TaskObject } from './objects.js';
 import { RenderedTask } from './render.js';
+import { patchTaskStatusRetrying } from './status-write.js';
 import { changes, conditionOf, kubeTime, TaskTransitions, Transition } from './status.js';
 import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
 
 export async function reconcileTask(ctx: ReconcileContext, key: string): Promise<Result> {
   const task = ctx.caches.tasks.get(key);
+  // Checked again below if it is still new; forgotten once it has a phase or is gone.
+  ctx.checkedNewTasks.delete(key);
   if (!task) return done;
   return new TaskReconcile(ctx, task).run();
 }
@@ -59,16 +62,17 @@ class TaskReconcile {
       await this.setFinalizers([...(this.task.metadata.finalizers ?? []), TASK_CLEANUP_FINALIZER]);
     }
     if (isStopRequested(this.task)) return this.stop();
-    if (!phase) {
-      await this.write(this.transitions.accepted());
-      return this.startOrWait();
-    }
     if (phase === Phase.running) return this.whileRunning();
     return this.startOrWait();
   }
 
-  /** Pending or Queued: check what the Task needs, then start it or ask its Agent for a slot. */
+  /**
+   * New, Pending or Queued: check what the Task needs, then start it or ask its Agent for a
+   * slot. Every way out gives a new Task a phase in the same reconcile; one that can start
+   * at once goes straight to Running, which saves a status write per Task.
+   */
   private async startOrWait(): Promise<Result> {
+    const isNew = !this.task.status?.phase;
     const agent = this.agent();
     if (!agent) {
       return this.block(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
@@ -94,14 +98,20 @@ class TaskReconcile {
     }
     if (blocked) await this.write(this.transitions.accepted());
     if (limited) {
-      // A limited Agent admits its Tasks itself, in FIFO order.
+      // A limited Agent admits its Tasks itself, in FIFO order. A new Task gets its first
+      // phase from there (Queued or Running): one status write instead of two.
+      if (isNew) this.ctx.checkedNewTasks.set(keyOf(this.task), this.task.metadata.uid!);
       this.ctx.enqueue(agentKey(this.agentName));
       return done;
     }
     // No limit: start at once. Creating the Pod before recording Running is safe here: after a
     // crash in between, the next reconcile finds the Pod and adopts it.
     const outcome = await this.create(rendered);
-    if (outcome !== 'created') return outcome;
+    if (outcome !== 'created') {
+      // Not started (e.g. an older Pod of the same name still goes away): a new Task is Pending meanwhile.
+      if (!this.task.status?.phase) await this.write(this.transitions.accepted());
+      return outcome;
+    }
     const { namespace, name } = childNames(this.task, agent);
     await this.write(this.transitions.started(name, namespace, this.agentName));
     return this.timeoutCheck();
@@ -128,6 +138,8 @@ class TaskReconcile {
         const ready = conditionOf(this.task, ConditionType.ready);
         if (stuck && ready?.reason !== stuck.reason) {
           await this.write({ status: { conditions: this.transitions.waiting(stuck.reason, stuck.message).status.conditions }, event: { type: 'Warning', reason: stuck.reason, message: stuck.message } });
+        } else if (!stuck && ready?.status === 'False') {
+          await this.write(this.transitions.podRecovered(podName, podNamespace));
         }
         return this.timeoutCheck();
       }
@@ -250,7 +262,7 @@ class TaskReconcile {
   private async write(transition: Transition): Promise<void> {
     if (!changes(this.task, transition.status)) return;
     const heldSlot = holdsSlot(this.task);
-    const updated = await this.ctx.kube.patchTaskStatus(this.task, transition.status);
+    const updated = await patchTaskStatusRetrying(this.ctx.kube, this.task, transition.status);
     this.ctx.caches.tasks.upsert(updated);
     this.task = updated;
     if (transition.event) this.ctx.events.taskEvent(updated, transition.event, this.ctx.now());

@@ -204,7 +204,7 @@ describe('helm install, then the reconciler as the chart\'s ServiceAccount', () 
     expect(configMap.metadata?.labels?.['kubeopencode.io/task']).toBe('second');
 
     const events = await core.listNamespacedEvent({ namespace: taskNamespace, fieldSelector: 'involvedObject.kind=Task,involvedObject.name=first' });
-    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Accepted', 'Succeeded']));
+    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Admitted', 'PodCreated', 'Succeeded']));
     await waitFor(async () => {
       const agent = await custom.getNamespacedCustomObject({ ...G, namespace: taskNamespace, plural: 'agents', name: 'limited' }) as Obj;
       return agent.status?.runningTasks === 0;

@@ -135,20 +135,21 @@ export class ControlPlane {
   }
 
   /**
-   * Stops one component (SIGTERM, as an upgrade or a crash-looping node would) and starts it
-   * again with the same flags, ports and data, for tests of what clients live through: with
-   * `kube-apiserver`, every connection drops, and the new watch cache starts at etcd's current
-   * revision, so a watch resumed from an older resourceVersion gets 410 Gone. `whileDown` runs
-   * in between (e.g. to change etcd directly). Resolves once the component is ready again.
+   * Stops one component and starts it again with the same flags, ports and data, for tests of
+   * what clients live through: with `kube-apiserver`, every connection drops, and the new watch
+   * cache starts at etcd's current revision, so a watch resumed from an older resourceVersion
+   * gets 410 Gone. The component gets SIGTERM, then SIGKILL after `graceMs` (kube-apiserver
+   * keeps draining its watches for longer than a test wants to wait: 10 s and more).
+   * `whileDown` runs in between (e.g. to change etcd directly). Resolves once it is ready again.
    */
-  async restartComponent(name: ComponentName, whileDown?: () => Promise<void>): Promise<{ downMs: number }> {
+  async restartComponent(name: ComponentName, options: { graceMs?: number; whileDown?: () => Promise<void> } = {}): Promise<{ downMs: number }> {
     const index = this.components.findIndex((c) => c.name === name);
     const start = this.starters.get(name);
     if (index < 0 || !start) throw new Error(`${name} does not run in this control plane`);
     const stoppedAt = Date.now();
-    await stopGroup(this.components[index].pid, 10_000);
+    await stopGroup(this.components[index].pid, options.graceMs ?? 2_000);
     this.components.splice(index, 1);
-    await whileDown?.();
+    await options.whileDown?.();
     await start();
     // Back in its place: stop() goes through the components in reverse start order.
     this.components.splice(index, 0, this.components.pop()!);

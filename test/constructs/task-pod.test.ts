@@ -33,6 +33,20 @@ describe('TaskPod', () => {
     expect(long.resourceName).not.toBe(other.resourceName);
   });
 
+  test('a Task from another namespace may not name a Secret of the Agent\'s namespace in a Git or URL context', () => {
+    const git = { type: 'Git', git: { repository: 'https://git.example/r.git', secretRef: { name: 'github-token' } }, mountPath: 'src' };
+    const url = { type: 'URL', url: { source: 'https://collector.example/u', secretRef: { name: 'api-token' } } };
+    expect(() => render({ agentNs: 'platform-agents', taskSpec: { contexts: [git] } })).toThrow(
+      'Task dev-team-a/fix-bug-123 spec.contexts[0].git.secretRef: a Task from namespace dev-team-a cannot use Secrets of the Agent\'s namespace platform-agents (github-token); '
+      + 'the Agent names the Secrets its Pods may use (in its own contexts or credentials)');
+    expect(() => render({ agentNs: 'platform-agents', taskSpec: { contexts: [{ type: 'Text', text: 'x' }, url] } })).toThrow(/spec\.contexts\[1\]\.url\.secretRef: .*\(api-token\)/);
+    // In its own namespace the Secret is the Task's team's own; on the Agent, the platform's choice.
+    const own = render({ taskSpec: { contexts: [git] } }).pod;
+    expect(own.spec.volumes.map((v: any) => v.secret?.secretName).filter(Boolean)).toEqual(['github-token']);
+    const agentOwned = render({ agentNs: 'platform-agents', agentSpec: { contexts: [git] } }).pod;
+    expect(agentOwned.spec.volumes.map((v: any) => v.secret?.secretName).filter(Boolean)).toEqual(['github-token']);
+  });
+
   test('same namespace: owned by the Task through a controller ownerReference', () => {
     const { pod, configMap } = render();
     const owner = { apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Task', name: 'fix-bug-123', uid: 'uid-1', controller: true, blockOwnerDeletion: true };

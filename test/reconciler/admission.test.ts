@@ -77,8 +77,56 @@ describe('planAdmission (pure, table-driven)', () => {
       admit: ['ok'],
       queue: [],
     },
+    {
+      what: 'admits nobody behind a new Task not checked yet (no phase): it may be waiting too',
+      tasks: [task('w0', 'a', t0, 'Pending'), task('x-new', 'a', t0), task('w2', 'a', t1, 'Pending')],
+      limit: 5,
+      running: 0,
+      admit: ['w0'],
+      queue: [['w2', 1]],
+    },
+    {
+      what: 'a new Task not checked 30 s after its creation no longer holds the line',
+      tasks: [task('stale', 'a', '2025-12-31T23:59:00Z'), task('w1', 'a', t1, 'Pending')],
+      limit: 5,
+      running: 0,
+      admit: ['w1'],
+      queue: [],
+    },
+    {
+      what: 'new Tasks being deleted or stopped hold nothing',
+      tasks: [task('gone', 'a', t0, undefined, { deletionTimestamp: t1 }), task('stop', 'a', t0, undefined, { annotations: { 'kubeopencode.io/stop': 'true' } }), task('w1', 'a', t1, 'Pending')],
+      limit: 5,
+      running: 0,
+      admit: ['w1'],
+      queue: [],
+    },
+    {
+      what: 'new Tasks their reconcile checked wait in line like Pending ones: admitted or queued in FIFO order',
+      tasks: [task('checked-1', 'a', t0), task('w1', 'a', t0, 'Pending'), task('checked-2', 'a', t1), task('checked-3', 'a', t1)],
+      limit: 2,
+      running: 0,
+      admit: ['checked-1', 'w1'],
+      queue: [['checked-2', 1], ['checked-3', 2]],
+    },
+    {
+      what: 'a checked new Task keeps its place however old it is (the reconciler was down)',
+      tasks: [task('checked-old', 'a', '2025-06-01T00:00:00Z'), task('w1', 'a', t1, 'Pending')],
+      limit: 1,
+      running: 0,
+      admit: ['checked-old'],
+      queue: [['w1', 1]],
+    },
+    {
+      what: 'a checked new Task being stopped does not wait',
+      tasks: [task('checked-stop', 'a', t0, undefined, { annotations: { 'kubeopencode.io/stop': 'true' } }), task('w1', 'a', t1, 'Pending')],
+      limit: 1,
+      running: 0,
+      admit: ['w1'],
+      queue: [],
+    },
   ])('$what', ({ tasks, limit, running, admit, queue }) => {
-    const plan = planAdmission(tasks, limit);
+    const plan = planAdmission(tasks, limit, Date.parse('2026-01-01T00:00:02Z'), (t) => t.metadata.name.startsWith('checked'));
     expect(plan.running).toBe(running);
     expect(plan.admit.map((t) => t.metadata.name)).toEqual(admit);
     expect(plan.queue.map((q) => [q.task.metadata.name, q.position])).toEqual(queue);

@@ -1,5 +1,8 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { CoordinationV1Api, HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { PooledConnection } from '../../src/reconciler/connection.js';
+import { isNetworkError } from '../../src/reconciler/kube.js';
 
 function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -67,4 +70,28 @@ test('a pool built on another pool\'s KubeConfig view pools the original and sha
   await inner.close();
   expect((await authenticate(outer)).getDispatcher()).toBe(fromOuter);
   await outer.close();
+});
+
+test('requestTimeoutMs: a request to a server that never answers fails as a network error, instead of hanging', async () => {
+  // A TLS port that accepts connections and never says anything (a dead API server's half-open connection).
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `https://127.0.0.1:${(silent.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  const pool = new PooledConnection(kc, undefined, 300);
+  const started = Date.now();
+  try {
+    const error = await pool.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: 'default' }).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ name: 'TimeoutError' });
+    expect(isNetworkError(error)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  } finally {
+    await pool.close();
+    silent.close();
+  }
 });

@@ -10,11 +10,14 @@ import { waitFor } from '../cluster/helpers.js';
 const root = new URL('../..', import.meta.url).pathname;
 
 export class ControllerProcess {
-  /** Starts the controller with `args` (add --kubeconfig etc.); logs are JSON at debug level. */
-  public static start(args: string[]): ControllerProcess {
+  /**
+   * Starts the controller with `args` (add --kubeconfig etc.); logs are JSON at debug level.
+   * `nodeFlags` go to Node itself (e.g. a heap ceiling).
+   */
+  public static start(args: string[], nodeFlags: string[] = []): ControllerProcess {
     const main = join(root, 'lib/src/cli/main.js');
     if (!existsSync(main)) throw new Error('lib/ is missing: run `npm run compile` first');
-    const child = spawn(process.execPath, [join(root, 'bin/kubeopencode.js'), 'controller', '--log-format', 'json', '--log-level', 'debug', ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, join(root, 'bin/kubeopencode.js'), 'controller', '--log-format', 'json', '--log-level', 'debug', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });

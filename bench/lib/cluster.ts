@@ -1,0 +1,127 @@
+/**
+ * The bench's own control plane (started for the run, stopped at the end) and the clients
+ * the bench drives it with. Every bench client shares one pooled connection: client-node
+ * would open a new TLS connection per request, and the bench must not load the API server
+ * more than the thing it measures.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { processCpuMs } from './reconciler.js';
+import { sleep } from './stats.js';
+import { PooledConnection } from '../../src/reconciler/connection.js';
+import { ControlPlane } from '../../test/cluster/control-plane.js';
+import { createTestNamespace, deleteNamespace, loadKubeConfig } from '../../test/cluster/helpers.js';
+import { httpGet } from '../../test/cluster/net.js';
+import { startWithCrds } from '../../test/cluster/session.js';
+
+export class BenchCluster {
+  /**
+   * Starts a dedicated control plane, or uses the one of `kubeconfigPath` (for working on
+   * the bench itself; figures from a shared control plane are not comparable).
+   */
+  public static async start(kubeconfigPath?: string): Promise<BenchCluster> {
+    if (kubeconfigPath) return new BenchCluster(kubeconfigPath, undefined, process.env.KUBEOPENCODE_BIN ?? join(homedir(), '.cache/kubeopencode/bin'));
+    const plane = await startWithCrds();
+    return new BenchCluster(plane.endpoint.kubeconfigPath, plane, plane.state().binDir);
+  }
+
+  public readonly kc: KubeConfig;
+  public readonly core: CoreV1Api;
+  public readonly custom: CustomObjectsApi;
+  private readonly pool: PooledConnection;
+  private readonly namespaces = new Set<string>();
+
+  private constructor(public readonly kubeconfigPath: string, private readonly plane: ControlPlane | undefined, private readonly binDir: string) {
+    this.pool = new PooledConnection(loadKubeConfig(kubeconfigPath));
+    this.kc = this.pool.kubeConfig;
+    this.core = this.pool.makeApiClient(CoreV1Api);
+    this.custom = this.pool.makeApiClient(CustomObjectsApi);
+  }
+
+  public get dedicated(): boolean {
+    return this.plane !== undefined;
+  }
+
+  /**
+   * CPU time used so far by the control plane's processes and by this bench process, in ms:
+   * what a scenario cost the API server, next to what the reconciler cost. Empty for a
+   * control plane the bench did not start.
+   */
+  public cpuMs(): Record<string, number> {
+    const out: Record<string, number> = {};
+    if (this.plane) {
+      for (const [name, pid] of Object.entries(this.plane.state().pids)) out[name] = processCpuMs(pid);
+    }
+    const self = process.cpuUsage();
+    out.bench = (self.user + self.system) / 1000;
+    return out;
+  }
+
+  /**
+   * The API server's request counters (apiserver_request_total) summed by
+   * `VERB resource[/subresource]`: which calls a scenario made, beyond their CPU cost.
+   */
+  public async requestCounts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (!this.plane) return counts;
+    const { body } = await httpGet(`${this.plane.endpoint.server}/metrics`, this.plane.endpoint);
+    for (const line of body.split('\n')) {
+      if (!line.startsWith('apiserver_request_total{')) continue;
+      const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+      const sub = label('subresource');
+      const key = `${label('verb')} ${label('resource')}${sub ? `/${sub}` : ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+    return counts;
+  }
+
+  public async versions(): Promise<{ kubernetes: string; etcd: string }> {
+    const kubernetes = (await this.pool.makeApiClient(VersionApi).getCode()).gitVersion;
+    const etcdBin = join(this.binDir, 'etcd');
+    const etcd = existsSync(etcdBin)
+      ? /etcd Version: (\S+)/.exec(execFileSync(etcdBin, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown'
+      : 'unknown';
+    return { kubernetes, etcd };
+  }
+
+  /** A fresh namespace, deleted again by `cleanUp` or `stop`. */
+  public async namespace(prefix: string): Promise<string> {
+    const ns = await createTestNamespace(`bench-${prefix}`, {}, this.kc);
+    this.namespaces.add(ns);
+    return ns;
+  }
+
+  /**
+   * Deletes namespaces and waits until they are gone, so that the next scenario neither
+   * shares the API server with a namespace deletion nor finds their objects in its caches.
+   */
+  public async cleanUp(namespaces: readonly string[], wait = true, timeoutMs = 300_000): Promise<void> {
+    await Promise.all(namespaces.map((ns) => deleteNamespace(ns, { wait, timeoutMs, kc: this.kc })));
+    for (const ns of namespaces) this.namespaces.delete(ns);
+    if (wait) await this.quiesce();
+  }
+
+  /**
+   * Waits until the control plane is nearly idle: the garbage collector keeps working through
+   * a deleted namespace's objects after the namespace is gone, and that work must not be
+   * counted in the next scenario.
+   */
+  public async quiesce(quietPercent = 15, windowMs = 1000, timeoutMs = 60_000): Promise<void> {
+    const busy = () => Object.entries(this.cpuMs()).filter(([k]) => k !== 'bench').reduce((sum, [, v]) => sum + v, 0);
+    const deadline = Date.now() + timeoutMs;
+    while (this.plane && Date.now() < deadline) {
+      const before = busy();
+      await sleep(windowMs);
+      if (((busy() - before) / windowMs) * 100 < quietPercent) return;
+    }
+  }
+
+  public async stop(): Promise<void> {
+    if (this.plane) await this.plane.stop();
+    else await Promise.allSettled([...this.namespaces].map((ns) => deleteNamespace(ns, { kc: this.kc })));
+    await this.pool.close();
+  }
+}

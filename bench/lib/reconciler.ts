@@ -1,0 +1,152 @@
+/**
+ * `kubeopencode controller` as the real process it is in a cluster (the compiled CLI on
+ * Node 24), with what the bench reads from outside: its RSS and CPU time from /proc, and
+ * optionally a V8 CPU profile written when it exits.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { now, sleep } from './stats.js';
+
+export const repoRoot = new URL('../..', import.meta.url).pathname;
+const LOG_TAIL = 50;
+
+export interface ReconcilerOptions {
+  readonly kubeconfigPath: string;
+  readonly namespaces: readonly string[];
+  readonly workers: number;
+  /** Write a .cpuprofile here on exit (node --cpu-prof). */
+  readonly cpuProfileDir?: string;
+  /** The CLI to run. @default this checkout's bin/kubeopencode.js (which runs lib/) */
+  readonly cli?: string;
+}
+
+/** node_modules/.bin/node (Node 24, the project's runtime), else the Node running the bench. */
+export function nodeBinary(): string {
+  const local = join(repoRoot, 'node_modules/.bin/node');
+  return existsSync(local) ? local : process.execPath;
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** User + system CPU time a process has consumed so far, in milliseconds (from /proc/<pid>/stat). */
+export function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  // After the command: state is field 3 of stat, so utime (14) and stime (15) are at 11 and 12 here.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+
+export class Reconciler {
+  public static async start(options: ReconcilerOptions): Promise<Reconciler> {
+    const cli = options.cli ?? join(repoRoot, 'bin/kubeopencode.js');
+    if (!existsSync(join(cli, '../../lib/src/cli/main.js'))) throw new Error(`no lib/ beside ${cli}: compile first (npx tsc --build)`);
+    // BENCH_NODE_FLAGS: extra flags for the controller's Node (e.g. --max-old-space-size=256, the heap
+    // ceiling Node derives from the chart's 512Mi memory limit), to measure it as it runs in a cluster.
+    const extraNodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const profileFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
+    const nodeArgs = [...extraNodeFlags, ...profileFlags];
+    if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
+    const child = spawn(nodeBinary(), [...nodeArgs, cli, 'controller',
+      '--kubeconfig', options.kubeconfigPath, '--no-leader-elect', '--watch-namespaces', options.namespaces.join(','),
+      '--metrics-bind-address', '0', '--health-probe-bind-address', '0', '--workers', String(options.workers),
+      '--log-format', 'json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const reconciler = new Reconciler(child, options);
+    await reconciler.waitForSync();
+    return reconciler;
+  }
+
+  /** Log lines at level error (reconcile failures) and warn, counted, not parsed: the bench must stay light. */
+  public errors = 0;
+  public warnings = 0;
+  /** The first few of them, to say what went wrong. */
+  public readonly problems: string[] = [];
+  public readonly tail: string[] = [];
+  /** When this process saw the controller's "caches synced" line (ms since the epoch). */
+  public syncedAt?: number;
+  private readonly exited: Promise<void>;
+  private readonly startedAt = Date.now();
+
+  private constructor(private readonly child: ChildProcess, private readonly options: ReconcilerOptions) {
+    let buffer = '';
+    const collect = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        if (this.syncedAt === undefined && line.includes('"caches synced"')) this.syncedAt = now();
+        const error = line.includes('"level":"error"');
+        const warning = line.includes('"level":"warn"');
+        this.errors += Number(error);
+        this.warnings += Number(warning);
+        if ((error || warning) && this.problems.length < 5) this.problems.push(line.slice(0, 500));
+        this.tail.push(line);
+        if (this.tail.length > LOG_TAIL) this.tail.shift();
+      }
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  public get pid(): number {
+    return this.child.pid!;
+  }
+
+  private async waitForSync(timeoutMs = 120_000): Promise<void> {
+    while (this.syncedAt === undefined) {
+      if (this.child.exitCode !== null) throw new Error(`the controller exited (code ${this.child.exitCode}):\n${this.tail.join('\n')}`);
+      if (Date.now() - this.startedAt > timeoutMs) throw new Error(`the controller did not sync in ${timeoutMs / 1000} s:\n${this.tail.join('\n')}`);
+      await sleep(20);
+    }
+  }
+
+  /** Resident set size in MiB (VmRSS). */
+  public rssMiB(): number {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1];
+    return Number(kb) / 1024;
+  }
+
+  /** User + system CPU time consumed so far, in milliseconds. */
+  public cpuMs(): number {
+    return processCpuMs(this.pid);
+  }
+
+  /**
+   * Waits until the process used less than `quietPercent` of a core over `windowMs`,
+   * i.e. it has worked through what it was given. (Not much lower: an idle controller under
+   * --cpu-prof uses a few percent on the profiler alone.)
+   */
+  public async settle(windowMs = 1000, quietPercent = 10, timeoutMs = 300_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const before = this.cpuMs();
+      await sleep(windowMs);
+      if ((this.cpuMs() - before) / windowMs * 100 < quietPercent) return;
+      if (Date.now() > deadline) throw new Error(`the controller did not settle in ${timeoutMs / 1000} s`);
+    }
+  }
+
+  /**
+   * SIGTERM (the controller stops gracefully, so --cpu-prof gets written), SIGKILL after a
+   * while. Returns the CPU profile's path when one was asked for.
+   */
+  public async stop(): Promise<string | undefined> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    const dir = this.options.cpuProfileDir;
+    if (!dir) return undefined;
+    const mine = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${this.pid}.`));
+    const newest = mine.map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    return newest;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * `npm run bench` (npx tsx bench/main.ts): the numbers of SPEC.md section 6, each beside a
+ * baseline measured in the same run on the same machine, on a control plane started for the
+ * run. Prints one table and writes it into docs/benchmarks.md.
+ *
+ *   --quick            small sizes (about a minute): checks that the bench still works; writes no doc
+ *   --workers N        the controller's --workers (default 4, the controller's default)
+ *   --concurrency N    requests in flight when the bench creates objects as fast as it can (default 16)
+ *   --profile          run the controller with --cpu-prof and summarise the profiles
+ *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory
+ *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
+ *   --controller PATH  run that kubeopencode CLI (bin/kubeopencode.js of another build, e.g. with a
+ *                      fix to compare) instead of this checkout's, which is compiled first
+ *   --out PATH         where to write the results (default docs/benchmarks.md; full runs only)
+ *   --no-write         print only
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchCluster } from './lib/cluster.js';
+import { BenchContext, FULL, QUICK } from './lib/context.js';
+import { describe, summarize } from './lib/profile.js';
+import { nodeBinary, repoRoot } from './lib/reconciler.js';
+import { Figure, machine, machineLines, markdownTable, textTable, writeResults } from './lib/report.js';
+import { Distribution } from './lib/stats.js';
+import { apiLatencyBaseline, latency } from './scenarios/latency.js';
+import { memory } from './scenarios/memory.js';
+import { queue } from './scenarios/queue.js';
+import { synthesis } from './scenarios/synth.js';
+import { throughput } from './scenarios/throughput.js';
+
+const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory'];
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  log(`${name}...`);
+  try {
+    return await run();
+  } finally {
+    log(`${name} took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+}
+
+function flags() {
+  const { values } = parseArgs({
+    allowNegative: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      workers: { type: 'string', default: '4' },
+      concurrency: { type: 'string', default: '16' },
+      profile: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      controller: { type: 'string' },
+      out: { type: 'string' },
+      write: { type: 'boolean', default: true },
+    },
+  });
+  const only = values.only?.split(',').map((s) => s.trim()) ?? SCENARIOS;
+  const unknown = only.filter((s) => !SCENARIOS.includes(s));
+  if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  return { ...values, only, workers: Number(values.workers), concurrency: Number(values.concurrency) };
+}
+
+/** The controller runs from lib/: bring it up to date with src/ first. */
+function compile(): void {
+  const tsc = spawnSync(nodeBinary(), [join(repoRoot, 'node_modules/typescript/bin/tsc'), '--build'], { cwd: repoRoot, stdio: 'inherit' });
+  if (tsc.status !== 0) throw new Error('npx tsc --build failed; the controller under test would be stale');
+}
+
+async function main(): Promise<number> {
+  const f = flags();
+  const sizes = f.quick ? QUICK : FULL;
+  const figures: Figure[] = [];
+  const runs = (name: string) => f.only.includes(name);
+
+  if (runs('synthesis')) figures.push(...synthesis(sizes.synthTasks, sizes.synthRuns, log));
+  const needsCluster = f.only.some((s) => s !== 'synthesis');
+  let cluster: BenchCluster | undefined;
+  let ctx: BenchContext | undefined;
+  try {
+    if (needsCluster) {
+      if (!f.controller) compile();
+      log(f.kubeconfig ? `using the control plane of ${f.kubeconfig}` : 'starting a control plane for this run');
+      cluster = await BenchCluster.start(f.kubeconfig);
+      const profileDir = f.profile ? mkdtempSync(join(tmpdir(), 'kubeopencode-bench-profiles-')) : undefined;
+      ctx = { cluster, sizes, workers: f.workers, concurrency: f.concurrency, profileDir, cli: f.controller, profiles: [], notes: [], log };
+      const c = ctx;
+      let apiBaseline: Distribution | undefined;
+      if (runs('latency')) {
+        const result = await timed('latency', () => latency(c));
+        figures.push(...result.figures);
+        apiBaseline = result.apiBaseline;
+      }
+      if (runs('throughput')) figures.push(...await timed('throughput', () => throughput(c)));
+      if (runs('queue')) {
+        apiBaseline ??= await apiLatencyBaseline(ctx, sizes.rate * sizes.seconds);
+        const base = apiBaseline;
+        figures.push(...await timed('queue', () => queue(c, base)));
+      }
+      if (runs('memory')) figures.push(...await timed('memory', () => memory(c)));
+    }
+    const versions = cluster ? await cluster.versions() : { kubernetes: 'n/a', etcd: 'n/a' };
+    const nodeVersion = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
+    const settings = `${f.quick ? 'quick' : 'full'} run; controller --workers ${f.workers}; bench concurrency ${f.concurrency}`
+      + `${f.controller ? `; controller from ${f.controller}` : ''}${cluster && !cluster.dedicated ? '; SHARED control plane' : ''}${f.profile ? '; controller under --cpu-prof' : ''}`;
+    const about = machineLines(machine(versions, nodeVersion), settings);
+    process.stdout.write(`\n${about.join('\n')}\n\n${textTable(figures)}\n`);
+    if (ctx?.notes.length) process.stdout.write(`\n${ctx.notes.join('\n')}\n`);
+
+    const profiles = (ctx?.profiles ?? []).map(({ scenario, path }) => describe(`Controller CPU profile: ${scenario}`, path, summarize(path)));
+    if (profiles.length) process.stdout.write(`\n${profiles.join('\n')}\n`);
+    const complete = f.only.length === SCENARIOS.length;
+    if (f.write && (f.out || (!f.quick && complete))) {
+      const out = f.out ?? join(repoRoot, 'docs/benchmarks.md');
+      const notes = ctx?.notes.length ? ['Where the CPU and the API requests went (per unit of work, from /proc and apiserver_request_total):', '', ...ctx.notes, ''] : [];
+      writeResults(out, [...about, '', markdownTable(figures), '', ...notes, ...profiles].join('\n'));
+      log(`results written to ${out}`);
+    }
+    return 0;
+  } finally {
+    if (cluster) {
+      log('stopping the control plane');
+      await cluster.stop();
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code), // explicit: keep-alive sockets must not hold the process
+  (e: unknown) => {
+    log(`failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    process.exit(1);
+  },
+);
