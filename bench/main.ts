@@ -11,6 +11,8 @@
  *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
  *   --controller PATH  run that kubeopencode CLI (bin/kubeopencode.js of another build, e.g. with a
  *                      fix to compare) instead of this checkout's, which is compiled first
+ *   --node-options=FLAGS  the controller's NODE_OPTIONS (default: as the chart deploys it, see
+ *                      DEPLOYED_NODE_OPTIONS; --node-options= for Node's defaults)
  *   --out PATH         where to write the results (default docs/benchmarks.md; full runs only)
  *   --no-write         print only
  */
@@ -30,8 +32,16 @@ import { memory } from './scenarios/memory.js';
 import { queue } from './scenarios/queue.js';
 import { synthesis } from './scenarios/synth.js';
 import { throughput } from './scenarios/throughput.js';
+import { DEFAULT_OPERATOR_VALUES } from '../src/constructs/operator/values.js';
 
 const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory'];
+
+/**
+ * The controller's Node as the chart runs it: the chart's NODE_OPTIONS, plus the heap ceiling
+ * Node derives from the chart's 512Mi memory limit by itself (heap_size_limit 259 MiB, measured
+ * in a 512Mi memory cgroup), which the bench's process, in no such cgroup, must be given.
+ */
+const DEPLOYED_NODE_OPTIONS = `${DEFAULT_OPERATOR_VALUES.controller.nodeOptions} --max-old-space-size=256`.trim();
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 async function timed<T>(name: string, run: () => Promise<T>): Promise<T> {
@@ -48,21 +58,22 @@ function flags() {
   const { values } = parseArgs({
     allowNegative: true,
     options: {
-      quick: { type: 'boolean', default: false },
-      workers: { type: 'string', default: '4' },
-      concurrency: { type: 'string', default: '16' },
-      profile: { type: 'boolean', default: false },
-      only: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      controller: { type: 'string' },
-      out: { type: 'string' },
-      write: { type: 'boolean', default: true },
+      'quick': { type: 'boolean', default: false },
+      'workers': { type: 'string', default: '4' },
+      'concurrency': { type: 'string', default: '16' },
+      'profile': { type: 'boolean', default: false },
+      'only': { type: 'string' },
+      'kubeconfig': { type: 'string' },
+      'controller': { type: 'string' },
+      'node-options': { type: 'string', default: DEPLOYED_NODE_OPTIONS },
+      'out': { type: 'string' },
+      'write': { type: 'boolean', default: true },
     },
   });
   const only = values.only?.split(',').map((s) => s.trim()) ?? SCENARIOS;
   const unknown = only.filter((s) => !SCENARIOS.includes(s));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
-  return { ...values, only, workers: Number(values.workers), concurrency: Number(values.concurrency) };
+  return { ...values, only, workers: Number(values.workers), concurrency: Number(values.concurrency), nodeOptions: values['node-options'] };
 }
 
 /** The controller runs from lib/: bring it up to date with src/ first. */
@@ -87,7 +98,18 @@ async function main(): Promise<number> {
       log(f.kubeconfig ? `using the control plane of ${f.kubeconfig}` : 'starting a control plane for this run');
       cluster = await BenchCluster.start(f.kubeconfig);
       const profileDir = f.profile ? mkdtempSync(join(tmpdir(), 'kubeopencode-bench-profiles-')) : undefined;
-      ctx = { cluster, sizes, workers: f.workers, concurrency: f.concurrency, profileDir, cli: f.controller, profiles: [], notes: [], log };
+      ctx = {
+        cluster,
+        sizes,
+        workers: f.workers,
+        concurrency: f.concurrency,
+        profileDir,
+        cli: f.controller,
+        nodeOptions: f.nodeOptions,
+        profiles: [],
+        notes: [],
+        log,
+      };
       const c = ctx;
       let apiBaseline: Distribution | undefined;
       if (runs('latency')) {
@@ -105,7 +127,7 @@ async function main(): Promise<number> {
     }
     const versions = cluster ? await cluster.versions() : { kubernetes: 'n/a', etcd: 'n/a' };
     const nodeVersion = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
-    const settings = `${f.quick ? 'quick' : 'full'} run; controller --workers ${f.workers}; bench concurrency ${f.concurrency}`
+    const settings = `${f.quick ? 'quick' : 'full'} run; controller --workers ${f.workers}, NODE_OPTIONS "${f.nodeOptions}"; bench concurrency ${f.concurrency}`
       + `${f.controller ? `; controller from ${f.controller}` : ''}${cluster && !cluster.dedicated ? '; SHARED control plane' : ''}${f.profile ? '; controller under --cpu-prof' : ''}`;
     const about = machineLines(machine(versions, nodeVersion), settings);
     process.stdout.write(`\n${about.join('\n')}\n\n${textTable(figures)}\n`);

@@ -60,6 +60,8 @@ export interface BenchContext {
   readonly profileDir?: string;
   /** --controller: another build of the CLI (e.g. one with a fix, to compare). */
   readonly cli?: string;
+  /** --node-options: the controller's Node flags (default: the chart's `controller.nodeOptions`). */
+  readonly nodeOptions: string;
   readonly profiles: { scenario: string; path: string }[];
   /** Lines for the doc beside the table: where CPU and API requests went, per scenario. */
   readonly notes: string[];
@@ -69,7 +71,12 @@ export interface BenchContext {
 /** Starts the controller for `namespaces` and lets it finish its start-up writes (the Agent's status). */
 export async function startReconciler(ctx: BenchContext, namespaces: readonly string[]): Promise<Reconciler> {
   const reconciler = await Reconciler.start({
-    kubeconfigPath: ctx.cluster.kubeconfigPath, namespaces, workers: ctx.workers, cpuProfileDir: ctx.profileDir, cli: ctx.cli,
+    kubeconfigPath: ctx.cluster.kubeconfigPath,
+    namespaces,
+    workers: ctx.workers,
+    cpuProfileDir: ctx.profileDir,
+    cli: ctx.cli,
+    nodeOptions: ctx.nodeOptions,
   });
   // Best effort: with a big cache the start-up work takes longer, and the scenario waits for it itself.
   await reconciler.settle(500, 10, 30_000).catch(() => undefined);

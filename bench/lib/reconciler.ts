@@ -19,6 +19,8 @@ export interface ReconcilerOptions {
   readonly cpuProfileDir?: string;
   /** The CLI to run. @default this checkout's bin/kubeopencode.js (which runs lib/) */
   readonly cli?: string;
+  /** The controller's NODE_OPTIONS, as the chart sets them. @default "" (Node's defaults) */
+  readonly nodeOptions?: string;
 }
 
 /** node_modules/.bin/node (Node 24, the project's runtime), else the Node running the bench. */
@@ -46,16 +48,12 @@ export class Reconciler {
   public static async start(options: ReconcilerOptions): Promise<Reconciler> {
     const cli = options.cli ?? join(repoRoot, 'bin/kubeopencode.js');
     if (!existsSync(join(cli, '../../lib/src/cli/main.js'))) throw new Error(`no lib/ beside ${cli}: compile first (npx tsc --build)`);
-    // BENCH_NODE_FLAGS: extra flags for the controller's Node (e.g. --max-old-space-size=256, the heap
-    // ceiling Node derives from the chart's 512Mi memory limit), to measure it as it runs in a cluster.
-    const extraNodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-    const profileFlags = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
-    const nodeArgs = [...extraNodeFlags, ...profileFlags];
+    const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
     const child = spawn(nodeBinary(), [...nodeArgs, cli, 'controller',
       '--kubeconfig', options.kubeconfigPath, '--no-leader-elect', '--watch-namespaces', options.namespaces.join(','),
       '--metrics-bind-address', '0', '--health-probe-bind-address', '0', '--workers', String(options.workers),
-      '--log-format', 'json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+      '--log-format', 'json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: options.nodeOptions ?? '' } });
     const reconciler = new Reconciler(child, options);
     await reconciler.waitForSync();
     return reconciler;

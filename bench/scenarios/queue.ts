@@ -24,7 +24,7 @@ import { Distribution, distribution, ms, ratio } from '../lib/stats.js';
 const TERMINATION_MESSAGE = '{"parameters":{},"truncated":[],"missing":[]}';
 
 /** Follows the Task events: FIFO order, Running count, completion times. */
-class QueueObserver {
+export class QueueObserver {
   public readonly created: TaskObject[] = [];
   public readonly overtakes: string[] = [];
   public readonly completedAt: number[] = [];

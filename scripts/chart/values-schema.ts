@@ -73,6 +73,7 @@ export const valuesSchema: ValuesSchema = {
       logLevel: str('Log level.', { enum: ['error', 'warn', 'info', 'debug'] }),
       logFormat: str('Log format: one JSON object a line (for log collectors) or readable text.', { enum: ['json', 'text'] }),
       workers: int('Reconciles run at the same time (of different objects).', { minimum: 1 }),
+      nodeOptions: str('Flags for the controller\'s Node.js (NODE_OPTIONS). The default caps V8\'s young generation, which otherwise holds 50-70 MiB of memory after bursts of API traffic; Node sizes the old generation from the memory limit by itself. "" keeps Node\'s defaults.'),
       watchNamespaces: {
         type: 'array',
         description: 'Only handle Tasks and Agents in namespaces matching these glob patterns (e.g. ["team-*"]); empty means every namespace. Give each release of a cluster its own namespaces.',

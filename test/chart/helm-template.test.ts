@@ -103,6 +103,7 @@ describeWithHelm('helm and the generated chart', () => {
       '--watch-namespaces=team-*,platform',
     ]);
     expect(c.ports.map((p: Obj) => p.containerPort)).toEqual([9090, 9091]);
+    expect(c.env).toContainEqual({ name: 'NODE_OPTIONS', value: ALL_VALUES.controller.nodeOptions });
     expect(pod.metadata.labels).toMatchObject({ 'team': 'platform', 'example.com/tier': 'control', 'app.kubernetes.io/name': 'kubeopencode-all' });
     expect(pod.metadata.annotations).toEqual({ 'example.com/owner': 'platform@example.com', 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090' });
     expect(pod.spec).toMatchObject({

@@ -69,6 +69,7 @@ export const ALL_VALUES: OperatorValues = {
     logLevel: 'debug',
     logFormat: 'text',
     workers: 8,
+    nodeOptions: '--max-semi-space-size=8 --max-old-space-size=700',
     watchNamespaces: ['team-*', 'platform'],
     leaderElection: { enabled: false, leaseDurationSeconds: 30 },
     metrics: { port: 9090 },

@@ -72,6 +72,15 @@ helm_version=$(version_of "$helm_dir" helm.sh/helm/v3)
 helm_ld="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
 helm_ld="$helm_ld -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor"
 
+# One build at a time per cache: two runs (two `npm test`s, or tests started while
+# a build runs) would otherwise write the same .partial folder and lose the result.
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.build.lock"
+if ! flock -n 9; then
+  log "another build of the control plane holds $cache_root/.build.lock; waiting for it"
+  flock 9
+fi
+
 total=$SECONDS
 build_tool etcd "$tools/etcd" "-s -w" etcd=go.etcd.io/etcd/server/v3
 build_tool helm "$helm_dir" "$helm_ld" helm=helm.sh/helm/v3/cmd/helm

@@ -68,6 +68,8 @@ describe('KubeOpenCodeOperator with its defaults', () => {
     expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health', scheme: 'HTTP' });
     expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health', scheme: 'HTTP' });
     expect(c.env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    // The young-generation cap that keeps RSS low (docs/benchmarks.md, "Memory").
+    expect(c.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' });
   });
 
   test('every default that matters is set on purpose', () => {
@@ -224,6 +226,8 @@ describe('KubeOpenCodeOperator with settings', () => {
   test('addEnv() and addArgs() reach the controller container', () => {
     const objs = manifests({ crds: false }, (op) => op.addEnv('NODE_OPTIONS', '--max-old-space-size=400').addArgs('--workers=8'));
     expect(container(objs).env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=400' });
+    // It replaces the chart's NODE_OPTIONS instead of adding a second, conflicting variable.
+    expect(container(objs).env.filter((e: { name: string }) => e.name === 'NODE_OPTIONS')).toHaveLength(1);
     expect(container(objs).args.at(-1)).toBe('--workers=8');
   });
 

@@ -13,10 +13,11 @@
  * On a control plane of its own: the reconciler caches every Task and Pod of the cluster, so
  * other test files' objects would show in its memory, and the cleanup setting is cluster-wide.
  *
- * The reconciler runs as the Helm chart runs it: in a container with a 512Mi memory limit, from
- * which Node 24 derives a V8 heap ceiling of about 256 MiB. There is no cgroup here, so the
- * ceiling is passed as --max-old-space-size; without one V8 sizes its heap from the machine's
- * 24 GiB and puts off full collections, and RSS then grows with garbage, not with a leak.
+ * The reconciler runs as the Helm chart runs it: with the chart's NODE_OPTIONS, in a container
+ * with a 512Mi memory limit, from which Node 24 derives a V8 heap ceiling of 259 MiB (measured
+ * in a 512Mi memory cgroup). There is no cgroup here, so the ceiling is passed as
+ * --max-old-space-size; without one V8 sizes its heap from the machine's 24 GiB and puts off
+ * full collections, and RSS then grows with garbage, not with a leak.
  *
  * KUBEOPENCODE_SOAK_TASKS changes the number of Tasks (e.g. for a quick look). New Tasks stop
  * coming after KUBEOPENCODE_SOAK_BUDGET_S seconds (default 600, a guard against a hang, not a
@@ -27,6 +28,7 @@ import { jest } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { ClusterRecord, controllerArgs, cpuSeconds, metricValue, procStats, scenarioOn, scrapeMetrics, startController } from './support.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
+import { DEFAULT_OPERATOR_VALUES } from '../../src/constructs/operator/values.js';
 import { PooledConnection } from '../../src/reconciler/connection.js';
 import { ControlPlane, freePorts } from '../cluster/control-plane.js';
 import { applyYaml, waitFor } from '../cluster/helpers.js';
@@ -41,8 +43,8 @@ const BACKLOG = 40;
 const BUDGET_MS = Number(process.env.KUBEOPENCODE_SOAK_BUDGET_S ?? 600) * 1000;
 /** The chart's memory limit of the controller container (charts/kubeopencode/values.yaml). */
 const CHART_MEMORY_LIMIT_MIB = 512;
-/** The V8 heap ceiling Node 24 derives from that limit. */
-const NODE_FLAGS = ['--max-old-space-size=256'];
+/** The chart's NODE_OPTIONS, and the V8 heap ceiling Node 24 derives from that limit. */
+const NODE_FLAGS = [...DEFAULT_OPERATOR_VALUES.controller.nodeOptions.split(' ').filter(Boolean), '--max-old-space-size=256'];
 jest.setTimeout(13 * 60_000);
 
 /**

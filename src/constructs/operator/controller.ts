@@ -64,6 +64,8 @@ export function controllerContainer(s: Source, args: string[], env: readonly V1E
     env: [
       // The leader-election Lease lives in the controller's own namespace.
       { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      // addEnv('NODE_OPTIONS', ...) replaces the setting rather than adding a second variable.
+      ...(env.some((e) => e.name === 'NODE_OPTIONS') ? [] : [{ name: 'NODE_OPTIONS', value: s.scalar<string>('controller.nodeOptions') }]),
       ...env,
     ],
     ports: [

@@ -58,6 +58,14 @@ export interface OperatorControllerValues {
   readonly logFormat: 'json' | 'text';
   /** Concurrent reconciles. @default 4 */
   readonly workers: number;
+  /**
+   * Flags for the controller's Node.js, as `NODE_OPTIONS`. Node sizes the old generation from
+   * the container's memory limit by itself; the default caps the young generation, which
+   * otherwise keeps ~50-70 MiB of RSS after every burst of list and watch traffic
+   * (docs/benchmarks.md, "Memory"). `""` leaves Node's defaults.
+   * @default --max-semi-space-size=4
+   */
+  readonly nodeOptions: string;
   /** Only handle Tasks and Agents in namespaces matching these globs. @default [] (all namespaces) */
   readonly watchNamespaces: readonly string[];
   readonly leaderElection: {
@@ -142,6 +150,7 @@ export const DEFAULT_OPERATOR_VALUES: OperatorValues = {
     logLevel: 'info',
     logFormat: 'json',
     workers: 4,
+    nodeOptions: '--max-semi-space-size=4',
     watchNamespaces: [],
     leaderElection: { enabled: true, leaseDurationSeconds: 15 },
     metrics: { port: 8080 },
