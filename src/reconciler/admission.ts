@@ -7,7 +7,7 @@
  * The order depends only on stored fields, so it survives a reconciler restart.
  */
 import { TaskObject } from './objects.js';
-import { Annotations, ConditionType, Phase } from '../api/constants.js';
+import { Annotations, ConditionType, Phase, Reason } from '../api/constants.js';
 
 export function fifoCompare(a: TaskObject, b: TaskObject): number {
   const ta = Date.parse(a.metadata.creationTimestamp ?? '') || 0;
@@ -47,8 +47,21 @@ export const UNCHECKED_HOLD_MS = 30_000;
 /** A new Task: no phase yet, and neither being deleted nor stopped. */
 const isNew = (task: TaskObject): boolean => !task.status?.phase && !task.metadata.deletionTimestamp && !isStopRequested(task);
 
-/** A new Task that may still turn out to be waiting. */
-function holdsPlace(task: TaskObject, nowMs: number): boolean {
+/**
+ * A Task still blocked as AgentNotFound, seen while its Agent exists again: its own reconcile
+ * (which the Agent's enqueued) clears that, and Tasks that were blocked together are cleared
+ * in any order. Until then it holds its place, or a later one cleared first would overtake
+ * it; for at most UNCHECKED_HOLD_MS from the Agent's creation, for the reason above.
+ */
+function awaitsRecheck(task: TaskObject, nowMs: number, agentCreatedMs: number): boolean {
+  if (task.status?.phase !== Phase.pending || task.metadata.deletionTimestamp || isStopRequested(task)) return false;
+  const ready = task.status.conditions?.find((c) => c.type === ConditionType.ready);
+  return ready?.status === 'False' && ready.reason === Reason.agentNotFound && nowMs - agentCreatedMs < UNCHECKED_HOLD_MS;
+}
+
+/** A Task that may still turn out to be waiting: new and not checked yet, or about to be rechecked. */
+function holdsPlace(task: TaskObject, nowMs: number, agentCreatedMs: number): boolean {
+  if (awaitsRecheck(task, nowMs, agentCreatedMs)) return true;
   if (!isNew(task)) return false;
   const created = Date.parse(task.metadata.creationTimestamp ?? '') || 0;
   return nowMs - created < UNCHECKED_HOLD_MS;
@@ -63,17 +76,25 @@ export interface AdmissionPlan {
   readonly queue: readonly { readonly task: TaskObject; readonly position: number }[];
 }
 
+export interface AdmissionInput {
+  /** The time the bounded holds are measured at. @default Date.now() */
+  readonly nowMs?: number;
+  /** Which new Tasks (no phase) their own reconcile found ready to wait. @default none */
+  readonly isChecked?: (task: TaskObject) => boolean;
+  /** When the Agent was created (ms since the epoch), which makes an AgentNotFound stale. @default never */
+  readonly agentCreatedMs?: number;
+}
+
 /**
  * Which of an Agent's Tasks to admit, given its limit (undefined or 0: no limit): waiting
- * Tasks in FIFO order while slots are free, but none behind a new Task not checked yet.
- * `isChecked` says which new Tasks (no phase) their own reconcile found ready to wait.
+ * Tasks in FIFO order while slots are free, but none behind a Task that may still turn out
+ * to be waiting (new and not checked yet, or blocked as AgentNotFound by an Agent now back).
  */
-export function planAdmission(
-  tasks: readonly TaskObject[], limit: number | undefined, nowMs = Date.now(), isChecked: (task: TaskObject) => boolean = () => false,
-): AdmissionPlan {
+export function planAdmission(tasks: readonly TaskObject[], limit: number | undefined, input: AdmissionInput = {}): AdmissionPlan {
+  const { nowMs = Date.now(), isChecked = () => false, agentCreatedMs = -Infinity } = input;
   const waits = (t: TaskObject) => isWaiting(t) || (isNew(t) && isChecked(t));
   const running = tasks.filter(holdsSlot).length;
-  const line = tasks.filter((t) => waits(t) || holdsPlace(t, nowMs)).sort(fifoCompare);
+  const line = tasks.filter((t) => waits(t) || holdsPlace(t, nowMs, agentCreatedMs)).sort(fifoCompare);
   const firstUnchecked = line.findIndex((t) => !waits(t));
   const waiting = line.filter(waits);
   const free = !limit ? waiting.length : Math.max(0, limit - running);

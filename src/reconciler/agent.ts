@@ -40,7 +40,9 @@ export async function reconcileAgent(ctx: ReconcileContext, key: string): Promis
     const leftQueued = eligible.filter((task) => isWaiting(task) && task.status?.phase === Phase.queued);
     for (const task of leftQueued) ctx.enqueue(taskKey(keyOf(task)));
   }
-  results.push(await writeAgentStatus(ctx, agent, tasks, state));
+  // Counted again: the admissions and queue writes above changed the cache, and their own
+  // watch events will not wake this Agent (the cache already holds those versions).
+  results.push(await writeAgentStatus(ctx, agent, ctx.caches.tasks.byIndex(TASKS_BY_AGENT, key), state));
   return earliest(results);
 }
 
@@ -59,7 +61,11 @@ function earliest(results: Result[]): Result {
 
 async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], limit: number, state: AgentWriteState): Promise<Result> {
   const agentName = keyOf(agent);
-  const plan = planAdmission(tasks, limit, ctx.now().getTime(), (t) => ctx.checkedNewTasks.get(keyOf(t)) === t.metadata.uid);
+  const plan = planAdmission(tasks, limit, {
+    nowMs: ctx.now().getTime(),
+    isChecked: (t) => ctx.checkedNewTasks.get(keyOf(t)) === t.metadata.uid,
+    agentCreatedMs: Date.parse(agent.metadata.creationTimestamp ?? '') || undefined,
+  });
   let conflicted = false;
   // One after the other, so that the order of the Running writes is the FIFO order too.
   await inSequence(plan.admit, async (task) => {

@@ -7,6 +7,13 @@ const task = (name: string, namespace: string, created: string, phase?: string, 
   status: phase ? { phase: phase as never, conditions: ready ? [{ type: 'Ready', status: ready, reason: 'R', message: '', lastTransitionTime: created }] : [] } : undefined,
 });
 
+/** A Pending Task blocked because its Agent was not found. */
+const blockedByMissingAgent = (name: string, created: string): TaskObject => ({
+  metadata: { name, namespace: 'a', creationTimestamp: created },
+  spec: { description: 'x' },
+  status: { phase: 'Pending' as never, conditions: [{ type: 'Ready', status: 'False', reason: 'AgentNotFound', message: '', lastTransitionTime: created }] },
+});
+
 describe('FIFO order (pure)', () => {
   test('older first; within a second, by namespace, then name', () => {
     const list = [
@@ -32,6 +39,17 @@ describe('isWaiting (pure)', () => {
     expect(isWaiting(task('t', 'ns', '2026-01-01T00:00:00Z', phase, meta as never, ready))).toBe(expected);
   });
 });
+
+interface AdmissionCase {
+  what: string;
+  tasks: TaskObject[];
+  limit: number | undefined;
+  running: number;
+  admit: string[];
+  queue: [string, number][];
+  /** When the Agent was created. @default long ago */
+  agentCreated?: string;
+}
 
 describe('planAdmission (pure, table-driven)', () => {
   const t0 = '2026-01-01T00:00:00Z';
@@ -118,6 +136,24 @@ describe('planAdmission (pure, table-driven)', () => {
       queue: [['w1', 1]],
     },
     {
+      what: 'a Task still saying AgentNotFound for an Agent created just now holds its place: one behind it is not admitted first',
+      tasks: [blockedByMissingAgent('d2', '2025-06-01T00:00:00Z'), task('d3', 'a', '2025-06-01T00:00:01Z', 'Pending')],
+      limit: 1,
+      running: 0,
+      admit: [],
+      queue: [['d3', 1]],
+      agentCreated: t1,
+    },
+    {
+      what: 'an AgentNotFound that outlives the hold (counted from the Agent\'s creation) holds no one',
+      tasks: [blockedByMissingAgent('d2', '2025-06-01T00:00:00Z'), task('d3', 'a', '2025-06-01T00:00:01Z', 'Pending')],
+      limit: 1,
+      running: 0,
+      admit: ['d3'],
+      queue: [],
+      agentCreated: '2025-12-31T23:59:00Z',
+    },
+    {
       what: 'a checked new Task being stopped does not wait',
       tasks: [task('checked-stop', 'a', t0, undefined, { annotations: { 'kubeopencode.io/stop': 'true' } }), task('w1', 'a', t1, 'Pending')],
       limit: 1,
@@ -125,8 +161,12 @@ describe('planAdmission (pure, table-driven)', () => {
       admit: ['w1'],
       queue: [],
     },
-  ])('$what', ({ tasks, limit, running, admit, queue }) => {
-    const plan = planAdmission(tasks, limit, Date.parse('2026-01-01T00:00:02Z'), (t) => t.metadata.name.startsWith('checked'));
+  ] as AdmissionCase[])('$what', ({ tasks, limit, running, admit, queue, agentCreated }) => {
+    const plan = planAdmission(tasks, limit, {
+      nowMs: Date.parse('2026-01-01T00:00:02Z'),
+      isChecked: (t) => t.metadata.name.startsWith('checked'),
+      agentCreatedMs: Date.parse(agentCreated ?? '2025-01-01T00:00:00Z'),
+    });
     expect(plan.running).toBe(running);
     expect(plan.admit.map((t) => t.metadata.name)).toEqual(admit);
     expect(plan.queue.map((q) => [q.task.metadata.name, q.position])).toEqual(queue);

@@ -33,6 +33,17 @@ interface Plan {
 
 afterAll(() => s.stop());
 
+/** Each unfinished Task: phase, Ready reason, queue position, Pod; for the failure message. */
+async function describeUnfinished(plans: readonly Plan[]): Promise<string> {
+  const namespaces = [...new Set(plans.map((p) => p.namespace))];
+  const tasks = (await Promise.all(namespaces.map((ns) => s.listTasks(ns)))).flat();
+  return tasks
+    .filter((t) => t.status?.phase !== 'Completed' && t.status?.phase !== 'Failed')
+    .map((t) => `${t.metadata.namespace}/${t.metadata.name} on ${t.spec.agentRef?.namespace ?? t.metadata.namespace}/${t.spec.agentRef?.name}: `
+      + `${t.status?.phase ?? '(none)'} ${condition(t, 'Ready')?.reason ?? ''} q=${t.status?.queuePosition ?? '-'} pod=${t.status?.podName ?? '-'} created=${t.metadata.creationTimestamp}`)
+    .join('\n    ');
+}
+
 test(`${TASKS} Tasks on three Agents, the reconciler SIGKILLed ${KILLS} times at random points: every Task ends right, one Pod each, never over a limit`, async () => {
   const seed = chaosSeed();
   const random = seededRandom(seed);
@@ -99,7 +110,13 @@ test(`${TASKS} Tasks on three Agents, the reconciler SIGKILLed ${KILLS} times at
       processes.push(controller);
     }
     await creating;
-    await waitFor(() => finished() === TASKS, { timeoutMs: 120_000, intervalMs: 250, description: `all ${TASKS} Tasks to finish (${finished()} so far)` });
+    try {
+      await waitFor(() => finished() === TASKS, { timeoutMs: 120_000, intervalMs: 250, description: `all ${TASKS} Tasks to finish (${finished()} so far)` });
+    } catch (e) {
+      process.stderr.write(`[chaos] STUCK with seed ${seed} (KUBEOPENCODE_CHAOS_SEED=${seed} replays it)\n  ${kills.join('\n  ')}\n`
+        + `  unfinished: ${await describeUnfinished(plans)}\n  last controller lines: ${controller.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n    ')}\n`);
+      throw e;
+    }
     const elapsed = (Date.now() - started) / 1000;
     process.stderr.write(`[chaos] seed ${seed} (KUBEOPENCODE_CHAOS_SEED=${seed} replays it); ${TASKS} Tasks finished in ${elapsed.toFixed(1)} s\n  ${kills.join('\n  ')}\n`
       + `  max Running per Agent: ${JSON.stringify(Object.fromEntries(record.maxRunning))}; max live Pods: ${JSON.stringify(Object.fromEntries(record.maxLivePods))}\n`);
