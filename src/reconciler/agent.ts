@@ -144,6 +144,8 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
     ctx.caches.agents.upsert(await ctx.kube.patchAgentStatus(agent, { runningTasks, queuedTasks, observedGeneration, conditions }));
     state.lastStatusWrite = now;
   } catch (e) {
+    // Deleted since it was read: its delete event brings its Tasks up to date.
+    if (isNotFound(e)) return done;
     if (!isConflict(e)) throw e;
     return requeueAfter(0);
   }

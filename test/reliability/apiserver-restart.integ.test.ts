@@ -180,9 +180,15 @@ test('a real 410 Gone: changes made while the reconciler was frozen, then an API
     }, { timeoutMs: 20_000, description: 'Agent q to count 2 running (q-2, q-3) and 1 queued (q-6)' });
     expect((await s.getTask(ns, 'o-3')).status?.phase).toBe('Running');
 
-    // It got there through 410 Gone and a relist of every informer, not by luck.
-    const metrics = await scrapeMetrics(metricsPort);
-    const relists = ['tasks', 'agents', 'pods'].map((informer) => metricValue(metrics, 'kubeopencode_informer_relists_total', { informer }));
+    // Every informer got 410 Gone and relisted. A relist counts once its LIST completes, and a
+    // restarted API server answers LISTs with 429 until its watch cache is ready: wait for it.
+    const relistsNow = async () => {
+      const metrics = await scrapeMetrics(metricsPort);
+      return ['tasks', 'agents', 'pods'].map((informer) => metricValue(metrics, 'kubeopencode_informer_relists_total', { informer }));
+    };
+    let relists = await relistsNow();
+    await waitFor(async () => (relists = await relistsNow()).every((n) => n >= 1), { timeoutMs: 30_000, description: 'every informer to relist' })
+      .catch(() => undefined); // reported below, with the controller's lines
     process.stderr.write(`[apiserver-restart] 410: etcd at revision ${revision} (compacted) while the API server was down ${downMs} ms; `
       + `relists after: tasks ${relists[0]}, agents ${relists[1]}, pods ${relists[2]} (before: ${before} in all)\n`);
     if (!relists.every((n) => n >= 1)) {
