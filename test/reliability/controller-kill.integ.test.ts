@@ -114,7 +114,9 @@ test(`${TASKS} Tasks on three Agents, the reconciler SIGKILLed ${KILLS} times at
       await waitFor(() => finished() === TASKS, { timeoutMs: 120_000, intervalMs: 250, description: `all ${TASKS} Tasks to finish (${finished()} so far)` });
     } catch (e) {
       process.stderr.write(`[chaos] STUCK with seed ${seed} (KUBEOPENCODE_CHAOS_SEED=${seed} replays it)\n  ${kills.join('\n  ')}\n`
-        + `  unfinished: ${await describeUnfinished(plans)}\n  last controller lines: ${controller.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n    ')}\n`);
+        + `  unfinished (from the API): ${await describeUnfinished(plans)}\n`
+        + `  the test's watches: ${finished()} finished, ${record.relists} restarts after 410; simulated node: ${s.node?.finished.size} Pods ended, `
+        + `errors: ${(s.node?.errors ?? []).slice(0, 5).map((problem) => String(problem)).join(' | ') || 'none'}\n  last controller lines: ${controller.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n    ')}\n`);
       throw e;
     }
     const elapsed = (Date.now() - started) / 1000;
