@@ -88,7 +88,8 @@ export class SimulatedNode {
   private watchAgain(): void {
     if (this.stopped) return;
     void this.start().catch((e) => {
-      if (!this.options.retryThroughOutages || !isOutage(e)) this.errors.push(e);
+      // As a kubelet would, keep watching through a dropped connection or a busy API server.
+      if (!isOutage(e)) this.errors.push(e);
       else setTimeout(() => this.watchAgain(), 250);
     });
   }
@@ -142,7 +143,9 @@ export class SimulatedNode {
         await this.core.patchNamespacedPodStatus({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status } }, mergePatch);
         return;
       } catch (e) {
-        if (!this.options.retryThroughOutages || !isOutage(e) || attempt >= 600) throw e;
+        // A kubelet retries its status updates: a dropped connection or a 429/503 on a busy API
+        // server must not leave a Pod running forever (for a minute through outages, 5 s else).
+        if (!isOutage(e) || attempt >= (this.options.retryThroughOutages ? 600 : 50)) throw e;
         await sleep(100);
       }
     }
