@@ -1,6 +1,8 @@
 /** What every scenario gets: the cluster, the sizes of this run, and a way to start the reconciler. */
 import { BenchCluster } from './cluster.js';
+import { createAgent } from './load.js';
 import { Reconciler } from './reconciler.js';
+import { Recorder } from './recorder.js';
 import { sleep } from './stats.js';
 
 export interface Sizes {
@@ -103,5 +105,30 @@ export async function until(done: () => boolean, what: string, timeoutMs: number
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
     await sleep(10);
+  }
+}
+
+/** What a run of Tasks has to work with. */
+export interface TaskRun {
+  readonly ns: string;
+  readonly reconciler: Reconciler;
+  readonly recorder: Recorder;
+}
+
+/**
+ * A run of Tasks on a fresh namespace: an Agent without a limit, the controller and a recorder
+ * on it; `body` runs the load, then everything is stopped and the namespace cleaned up.
+ */
+export async function withTaskRun<T>(ctx: BenchContext, scenario: string, body: (run: TaskRun) => Promise<T>): Promise<T> {
+  const ns = await ctx.cluster.namespace(scenario.replace(/-.*$/, ''));
+  await createAgent(ctx.cluster.custom, ns);
+  const reconciler = await startReconciler(ctx, [ns]);
+  const recorder = await Recorder.start(ctx.cluster.kc, [ns]);
+  try {
+    return await body({ ns, reconciler, recorder });
+  } finally {
+    recorder.stop();
+    await stopReconciler(ctx, scenario, reconciler);
+    await cleanUp(ctx, [ns]);
   }
 }

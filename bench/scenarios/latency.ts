@@ -11,9 +11,9 @@
  * For information, the same at a low rate: the reconciler's own latency when no backlog
  * builds up, which tells queueing (capacity) apart from the length of the path.
  */
-import { BenchContext, cleanUp, startReconciler, stopReconciler, until } from '../lib/context.js';
+import { BenchContext, cleanUp, until, withTaskRun } from '../lib/context.js';
 import { account, CpuMeter } from '../lib/cpu.js';
-import { atRate, barePod, createAgent, createPod, createTask, taskName } from '../lib/load.js';
+import { atRate, barePod, createPod, createTask, taskName } from '../lib/load.js';
 import { Recorder } from '../lib/recorder.js';
 import { Figure } from '../lib/report.js';
 import { Distribution, distribution, ms, ratio } from '../lib/stats.js';
@@ -48,11 +48,7 @@ export async function apiLatencyBaseline(ctx: BenchContext, count: number): Prom
 async function taskLatency(ctx: BenchContext, rate: number, seconds: number): Promise<Distribution> {
   const { cluster } = ctx;
   const count = Math.max(1, Math.round(rate * seconds));
-  const ns = await cluster.namespace('latency');
-  await createAgent(cluster.custom, ns);
-  const reconciler = await startReconciler(ctx, [ns]);
-  const recorder = await Recorder.start(cluster.kc, [ns]);
-  try {
+  return withTaskRun(ctx, `latency-${rate}`, async ({ ns, reconciler, recorder }) => {
     const meter = await CpuMeter.start(cluster, reconciler);
     const { failures } = await atRate(count, rate, (i) => createTask(cluster.custom, ns, taskName(i)));
     if (failures) throw new Error(`latency: ${failures} Task creates failed`);
@@ -60,11 +56,7 @@ async function taskLatency(ctx: BenchContext, rate: number, seconds: number): Pr
     account(ctx, `Latency, Tasks at ${rate}/s`, await meter.used(), count, 'Task');
     const pods = recorder.podAddedByTask();
     return distribution([...recorder.taskAdded()].map(([key, at]) => pods.get(key)! - at));
-  } finally {
-    recorder.stop();
-    await stopReconciler(ctx, `latency-${rate}`, reconciler);
-    await cleanUp(ctx, [ns]);
-  }
+  });
 }
 
 /** A rate the reconciler keeps up with on any machine: its own latency, without a backlog. */

@@ -11,7 +11,7 @@
  * sharing the API server with the Task creates.
  * Ratios: reconciler Pods/s over bare Pods/s. CPU per Pod, by process, says where it went.
  */
-import { BenchContext, cleanUp, startReconciler, stopReconciler, until } from '../lib/context.js';
+import { BenchContext, cleanUp, stopReconciler, until, withTaskRun } from '../lib/context.js';
 import { account, CpuMeter, Usage } from '../lib/cpu.js';
 import { barePod, createAgent, createPod, createTask, taskName, withConcurrency } from '../lib/load.js';
 import { Reconciler } from '../lib/reconciler.js';
@@ -42,20 +42,12 @@ async function baseline(ctx: BenchContext, count: number): Promise<Run> {
 
 async function endToEnd(ctx: BenchContext, count: number): Promise<Run> {
   const { cluster, concurrency } = ctx;
-  const ns = await cluster.namespace('throughput');
-  await createAgent(cluster.custom, ns);
-  const reconciler = await startReconciler(ctx, [ns]);
-  const recorder = await Recorder.start(cluster.kc, [ns]);
-  try {
+  return withTaskRun(ctx, 'throughput', async ({ ns, reconciler, recorder }) => {
     const meter = await CpuMeter.start(cluster, reconciler);
     const { startedAt } = await withConcurrency(count, concurrency, (i) => createTask(cluster.custom, ns, taskName(i)));
     await until(() => recorder.podAddedByTask().size >= count, `Pods of ${count} Tasks`, 600_000);
     return { ms: lastAt(recorder.podAddedByTask().values()) - startedAt, ...await meter.used() };
-  } finally {
-    recorder.stop();
-    await stopReconciler(ctx, 'throughput', reconciler);
-    await cleanUp(ctx, [ns]);
-  }
+  });
 }
 
 async function backlog(ctx: BenchContext, count: number): Promise<Run> {
