@@ -109,7 +109,11 @@ async function writeQueuePositions(
   return pending ? requeueAfter(state.lastPositionsWrite + ctx.statusIntervalMs - now) : done;
 }
 
-/** Writes a Task transition; false when the Task changed meanwhile (it is re-read). */
+/**
+ * Writes a Task transition; false when the Task changed meanwhile. It is then re-read, and its
+ * own reconcile is queued: the cache now holds the change (e.g. a stop request), so the watch
+ * event that brings it may find nothing new and wake no one.
+ */
 async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: ReturnType<TaskTransitions['queued']>): Promise<boolean> {
   try {
     const updated = await patchTaskStatusRetrying(ctx.kube, task, transition.status);
@@ -123,6 +127,7 @@ async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: Re
     } catch (again) {
       if (!isNotFound(again)) throw again;
     }
+    ctx.enqueue(taskKey(keyOf(task)));
     return false;
   }
 }

@@ -114,10 +114,14 @@ class TaskReconcile {
     }
     const { namespace, name } = childNames(this.task, agent);
     await this.write(this.transitions.started(name, namespace, this.agentName));
-    return this.timeoutCheck();
+    return this.whileRunning();
   }
 
-  /** Running: create the Pod if it was only admitted so far, then follow it. */
+  /**
+   * Running: create the Pod if it was only admitted so far, then follow it. Following it right
+   * after creating matters: the "created" Pod may be one adopted from before a restart that has
+   * already ended, and its end is then in the cache already, so no watch event will come for it.
+   */
   private async whileRunning(): Promise<Result> {
     const podName = this.task.status!.podName!;
     const podNamespace = this.task.status!.podNamespace!;
@@ -159,7 +163,7 @@ class TaskReconcile {
     const outcome = await this.create(rendered);
     if (outcome !== 'created') return outcome;
     await this.write(this.transitions.podCreated(podName, podNamespace));
-    return this.timeoutCheck();
+    return this.whileRunning();
   }
 
   /**

@@ -50,8 +50,25 @@ export class Scenario {
 
   /** Starts a controller (in this process) for this scenario's namespaces and a simulated node. */
   public async start(options: Partial<ControllerOptions> = {}): Promise<void> {
+    await this.startController(options);
+    await this.startNode();
+  }
+
+  /** Stops this scenario's controller and starts a new one, as a restarted process would (fresh caches). */
+  public async restartController(options: Partial<ControllerOptions> = {}): Promise<void> {
+    await this.controller?.stop();
+    await this.startController(options);
+  }
+
+  private async startController(options: Partial<ControllerOptions>): Promise<void> {
+    this.controller = this.newController(options);
+    await this.controller.start();
+  }
+
+  /** A controller for this scenario's namespaces, not started: its caches are empty until filled. */
+  public newController(options: Partial<ControllerOptions> = {}): Controller {
     const logger = process.env.KUBEOPENCODE_TEST_LOGS ? createLogger({ format: 'text', level: 'debug' }) : nullLogger;
-    this.controller = new Controller({
+    return new Controller({
       kc: this.kc,
       logger,
       identity: `test-${this.prefix}`,
@@ -61,8 +78,6 @@ export class Scenario {
       config: {},
       ...options,
     });
-    await this.controller.start();
-    await this.startNode();
   }
 
   public async stop(): Promise<void> {

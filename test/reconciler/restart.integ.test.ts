@@ -1,0 +1,103 @@
+/**
+ * A controller that dies between creating a Task's Pod and recording it leaves a Pod the
+ * Task's status does not know yet. The next controller adopts that Pod, and must follow it
+ * at once even when it ended while no controller ran: its end is then already in the fresh
+ * cache, so no watch event of the Pod will come to say so. Each test builds that state on
+ * the real API server. The first two run one reconcile by hand on freshly listed caches (no
+ * watches), so they cannot pass by a lucky event; the last one restarts a whole controller.
+ */
+import { jest } from '@jest/globals';
+import { PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node';
+import { condition, Scenario } from './support.js';
+import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
+import { reconcileTask } from '../../src/reconciler/task.js';
+import { waitFor } from '../cluster/helpers.js';
+
+jest.setTimeout(60_000);
+
+const G = { group: 'kubeopencode.io', version: 'v1alpha1' };
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+const s = new Scenario('restart');
+let ns: string;
+
+beforeAll(async () => {
+  await s.start();
+  ns = await s.namespace();
+  await s.createAgent(ns, 'limited', { maxConcurrentTasks: 2 });
+  await s.createAgent(ns, 'unlimited');
+});
+afterAll(() => s.stop());
+
+/** Runs a Task on a fresh controller until its Pod runs, then stops the controller: the state a crash leaves. */
+async function runThenStopController(name: string, agent: string): Promise<string> {
+  await s.restartController();
+  await s.createTask(ns, name, { description: 'x', agentRef: { name: agent } });
+  const running = await s.waitForTask(ns, name, (t) => !!t.status?.startTime, 'Running with a Pod');
+  await s.controller!.stop();
+  return running.status!.podName!;
+}
+
+/** As if the crash came before "Pod created" was written: admitted (Running, podName) but no startTime. */
+async function forgetPodCreated(name: string): Promise<void> {
+  await s.custom.patchNamespacedCustomObjectStatus({ ...G, plural: 'tasks', namespace: ns, name, body: { status: { startTime: null } } }, mergePatch);
+}
+
+/** As if the crash came before the Task's first status write: no status at all. */
+async function forgetStatus(name: string): Promise<void> {
+  await s.custom.patchNamespacedCustomObjectStatus({ ...G, plural: 'tasks', namespace: ns, name, body: [{ op: 'remove', path: '/status' }] }, jsonPatch);
+}
+
+async function endPod(podName: string): Promise<void> {
+  await s.core.patchNamespacedPodStatus({ namespace: ns, name: podName, body: { status: { phase: 'Succeeded' } } }, mergePatch);
+}
+
+/** One reconcile of the Task by a new controller whose caches hold what the API server holds now. */
+async function reconcileOnceOnFreshCaches(name: string): Promise<void> {
+  const controller = s.newController();
+  try {
+    const list = async <T>(plural: string) => ((await s.custom.listNamespacedCustomObject({ ...G, plural, namespace: ns })) as { items: T[] }).items;
+    (await list<TaskObject>('tasks')).forEach((t) => controller.caches.tasks.upsert(t));
+    (await list<AgentObject>('agents')).forEach((a) => controller.caches.agents.upsert(a));
+    (await s.core.listNamespacedPod({ namespace: ns })).items.forEach((p: V1Pod) => controller.caches.pods.upsert(p));
+    await reconcileTask(controller.context, `${ns}/${name}`);
+  } finally {
+    await controller.stop();
+  }
+}
+
+test('limited Agent: after a crash between creating the admitted Task\'s Pod and recording it, one reconcile completes the Task whose Pod ended meanwhile', async () => {
+  const podName = await runThenStopController('admitted', 'limited');
+  await forgetPodCreated('admitted');
+  await endPod(podName);
+
+  await reconcileOnceOnFreshCaches('admitted');
+  const task = await s.getTask(ns, 'admitted');
+  expect(task.status).toMatchObject({ phase: 'Completed', podName });
+  expect(condition(task, 'Ready')).toMatchObject({ status: 'False', reason: 'Succeeded' });
+});
+
+test('unlimited Agent: after a crash between creating a new Task\'s Pod and its first status, one reconcile completes the Task whose Pod ended meanwhile', async () => {
+  const podName = await runThenStopController('fresh', 'unlimited');
+  await forgetStatus('fresh');
+  expect((await s.getTask(ns, 'fresh')).status).toBeUndefined();
+  await endPod(podName);
+
+  await reconcileOnceOnFreshCaches('fresh');
+  const task = await s.getTask(ns, 'fresh');
+  expect(task.status).toMatchObject({ phase: 'Completed', podName });
+  expect(condition(task, 'Ready')).toMatchObject({ status: 'False', reason: 'Succeeded' });
+});
+
+test('a restarted controller completes such a Task and frees its Agent slot', async () => {
+  const podName = await runThenStopController('restarted', 'limited');
+  await forgetPodCreated('restarted');
+  await endPod(podName);
+
+  await s.restartController();
+  const done = await s.waitForPhase(ns, 'restarted', 'Completed');
+  expect(done.status?.podName).toBe(podName);
+  await waitFor(async () => (await s.getAgent(ns, 'limited')).status?.runningTasks === 0 || undefined,
+    { timeoutMs: 30_000, description: 'Agent limited to count no running Task' });
+});
