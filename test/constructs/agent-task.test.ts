@@ -1,10 +1,10 @@
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { AgentConstruct } from '../../src/constructs/agent.js';
 import { TaskConstruct } from '../../src/constructs/task.js';
 
 describe('AgentConstruct', () => {
   test('synthesizes an Agent with its builders applied', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     const agent = new AgentConstruct(chart, 'agent', {
       metadata: { name: 'pr-agent', namespace: 'platform' },
       executorImage: 'example.com/devbox:1.0',
@@ -31,7 +31,7 @@ describe('AgentConstruct', () => {
   });
 
   test('keeps quantities and the URL TLS flag in their wire form', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     new AgentConstruct(chart, 'agent', {
       metadata: { name: 'a' },
       podSpec: { resources: { limits: { memory: '4Gi', cpu: 2 } } },
@@ -43,7 +43,7 @@ describe('AgentConstruct', () => {
   });
 
   test('fails synth with the construct path and the field of a mistake', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     new AgentConstruct(chart, 'broken', {
       metadata: { name: 'broken' },
       contexts: [{ type: 'Git', git: { repository: 'https://example.com/r.git' } }],
@@ -54,7 +54,7 @@ describe('AgentConstruct', () => {
 
 describe('TaskConstruct', () => {
   test('refers to an AgentConstruct of the same namespace by name only', () => {
-    const chart = new Chart(Testing.app(), 'c', { namespace: 'team' });
+    const chart = new Chart(new App(), 'c', { namespace: 'team' });
     const agent = new AgentConstruct(chart, 'agent', { metadata: { name: 'opencode' } });
     new TaskConstruct(chart, 'task', { metadata: { name: 'fix' }, description: 'Fix it', agent });
     const task = Testing.synth(chart).find((o) => o.kind === 'Task');
@@ -63,7 +63,7 @@ describe('TaskConstruct', () => {
   });
 
   test('refers to an Agent of another namespace with its namespace', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     const agent = new AgentConstruct(chart, 'agent', { metadata: { name: 'opencode-agent', namespace: 'platform-agents' } });
     new TaskConstruct(chart, 'task', { metadata: { name: 'fix-bug-123', namespace: 'dev-team-a' }, description: 'Fix', agent });
     const task = Testing.synth(chart).find((o) => o.kind === 'Task');
@@ -71,7 +71,7 @@ describe('TaskConstruct', () => {
   });
 
   test('collects contexts and outputs from props and builders, in order', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     const task = new TaskConstruct(chart, 'task', {
       metadata: { name: 't' },
       description: 'Do it',
@@ -89,14 +89,14 @@ describe('TaskConstruct', () => {
   });
 
   test('refuses duplicate output names at synth time', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     const task = new TaskConstruct(chart, 'task', { metadata: { name: 't' }, description: 'x' });
     task.addOutputParameter({ name: 'a', path: 'a' }).addOutputParameter({ name: 'a', path: 'b' });
     expect(() => Testing.synth(chart)).toThrow(/Task t \(test\/task\/Resource\): spec\.outputs\.parameters\[1\]: Duplicate value: name=a/);
   });
 
   test('refuses an empty description at synth time', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     new TaskConstruct(chart, 'task', { metadata: { name: 't' }, description: '' });
     expect(() => Testing.synth(chart)).toThrow(/spec\.description/);
   });

@@ -1,8 +1,8 @@
-import { Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { TaskPod, TaskPodProps } from '../../src/constructs/task-pod.js';
 
 function render(props: Partial<TaskPodProps> & { taskSpec?: object; agentSpec?: object; agentNs?: string } = {}) {
-  const chart = Testing.chart();
+  const chart = new Chart(new App(), 'test');
   const taskPod = new TaskPod(chart, 'task', {
     task: { metadata: { name: 'fix-bug-123', namespace: 'dev-team-a', uid: 'uid-1' }, spec: { description: 'Fix it', ...(props.taskSpec ?? {}) } },
     agent: { metadata: { name: 'opencode-agent', namespace: props.agentNs ?? 'dev-team-a' }, spec: { ...(props.agentSpec ?? {}) } },
@@ -21,11 +21,11 @@ describe('TaskPod', () => {
     const { pod, configMap } = render();
     expect(pod.metadata.name).toMatch(/^fix-bug-123-[0-9a-f]{8}$/);
     expect(configMap.metadata.name).toBe(pod.metadata.name);
-    const long = new TaskPod(Testing.chart(), 't', {
+    const long = new TaskPod(new Chart(new App(), 'test'), 't', {
       task: { metadata: { name: 'a'.repeat(250), namespace: 'x' }, spec: { description: 'd' } },
       agent: { metadata: { name: 'a', namespace: 'x' }, spec: {} },
     });
-    const other = new TaskPod(Testing.chart(), 't', {
+    const other = new TaskPod(new Chart(new App(), 'test'), 't', {
       task: { metadata: { name: 'a'.repeat(250), namespace: 'y' }, spec: { description: 'd' } },
       agent: { metadata: { name: 'a', namespace: 'x' }, spec: {} },
     });
@@ -190,7 +190,7 @@ describe('TaskPod', () => {
 
 describe('TaskPod details', () => {
   test('the outputs collector keeps its message within the Pod\'s share of 12 KiB', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     new TaskPod(chart, 't', {
       task: { metadata: { name: 't', namespace: 'ns' }, spec: { description: 'd', contexts: [{ type: 'Git', git: { repository: 'https://h/r' }, mountPath: 's' }] } },
       agent: { metadata: { name: 'a', namespace: 'ns' }, spec: { outputs: { parameters: [{ name: 'o', path: 'o' }] } } },
@@ -206,7 +206,7 @@ describe('TaskPod details', () => {
   });
 
   test('a repository cloned into the workspace root is a safe.directory for the agent', () => {
-    const chart = Testing.chart();
+    const chart = new Chart(new App(), 'test');
     new TaskPod(chart, 't', {
       task: { metadata: { name: 't', namespace: 'ns' }, spec: { description: 'd', contexts: [{ type: 'Git', git: { repository: 'https://h/r' }, mountPath: '.' }] } },
       agent: { metadata: { name: 'a', namespace: 'ns' }, spec: {} },

@@ -23,7 +23,7 @@
  *   append and prepend.
  */
 import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { Testing } from 'cdk8s';
+import { App } from 'cdk8s';
 import { GithubPrReview } from '../../examples/github-pr-review.js';
 import { applyYaml, createTestNamespace, deleteNamespace, isApiError, loadKubeConfig, tokenKubeConfig, waitFor } from '../cluster/helpers.js';
 
@@ -462,7 +462,7 @@ describe('TaskTrigger on a real API server (examples/github-pr-review.ts)', () =
   beforeAll(async () => {
     namespace = await createTestNamespace('trigger');
     otherNamespace = await createTestNamespace('trigger-other');
-    const chart = new GithubPrReview(Testing.app(), 'github-pr-review', { namespace });
+    const chart = new GithubPrReview(new App(), 'github-pr-review', { namespace });
     const objects = chart.toJson();
     sensor = objects.find((o) => o.kind === 'Sensor');
     serviceAccount = sensor.spec.template.serviceAccountName;

@@ -1,4 +1,4 @@
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { AgentConstruct } from '../../src/constructs/agent.js';
 import {
   isLabelValue, isQualifiedName, labelValueTemplate, sjsonPath, TaskTrigger, TaskTriggerProps,
@@ -7,7 +7,7 @@ import {
 const GIT = { type: 'Git' as const, git: { repository: 'https://github.com/org/repo.git', ref: 'main' }, mountPath: 'src' };
 
 function chartIn(namespace = 'ci'): Chart {
-  return new Chart(Testing.app(), 'test', { namespace });
+  return new Chart(new App(), 'test', { namespace });
 }
 
 function synth(props: Partial<TaskTriggerProps> = {}, chart = chartIn()) {
@@ -221,7 +221,7 @@ describe('TaskTrigger', () => {
   });
 
   test('names default to the construct path and fit the EventSource Service name', () => {
-    const chart = new Chart(Testing.app(), 'a-chart-with-a-rather-long-name', { namespace: 'ci' });
+    const chart = new Chart(new App(), 'a-chart-with-a-rather-long-name', { namespace: 'ci' });
     const trigger = new TaskTrigger(chart, 'a-trigger-with-an-even-longer-name-than-that', { task: { description: 'x' } });
     expect(trigger.name.length).toBeLessThanOrEqual(47);
     expect(`${trigger.name}-eventsource-svc`.length).toBeLessThanOrEqual(63);
@@ -312,7 +312,7 @@ describe('TaskTrigger validation (at synth, naming the construct path and the fi
   });
 
   test('namespace, name, webhook and generateName', () => {
-    expect(synthError({}, new Chart(Testing.app(), 'test'))).toContain(`${at}: namespace: required`);
+    expect(synthError({}, new Chart(new App(), 'test'))).toContain(`${at}: namespace: required`);
     expect(synthError({ name: 'x'.repeat(48) })).toContain(`: name: "${'x'.repeat(48)}" must be a DNS label of at most 47 characters`);
     expect(synthError({ webhook: { port: 70000 } })).toContain(`${at}: webhook.port: 70000 is not a port (1-65535)`);
     expect(synthError({ webhook: { endpoint: 'github' } })).toContain(`${at}: webhook.endpoint: "github" must be a URL path starting with '/'`);
