@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { CoordinationV1Api, HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { PooledConnection } from '../../src/reconciler/connection.js';
 import { isNetworkError } from '../../src/reconciler/kube.js';
@@ -74,7 +74,8 @@ test('a pool built on another pool\'s KubeConfig view pools the original and sha
 
 test('requestTimeoutMs: a request to a server that never answers fails as a network error, instead of hanging', async () => {
   // A TLS port that accepts connections and never says anything (a dead API server's half-open connection).
-  const silent = createServer(() => undefined);
+  const accepted = new Set<Socket>();
+  const silent = createServer((socket) => accepted.add(socket));
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const kc = new KubeConfig();
   kc.loadFromOptions({
@@ -92,6 +93,7 @@ test('requestTimeoutMs: a request to a server that never answers fails as a netw
     expect(Date.now() - started).toBeLessThan(10_000);
   } finally {
     await pool.close();
-    silent.close();
+    accepted.forEach((socket) => socket.destroy());
+    await new Promise((resolve) => silent.close(resolve));
   }
 });
