@@ -83,7 +83,8 @@ class TaskReconcile {
       return done;
     }
     const limited = !!agent.spec.maxConcurrentTasks;
-    const blocked = conditionOf(this.task, ConditionType.ready)?.status === 'False';
+    const ready = conditionOf(this.task, ConditionType.ready);
+    const blocked = ready?.status === 'False';
     if (limited && this.task.status?.phase === Phase.queued && !blocked) {
       // Already checked and waiting in line; its contexts are read again when its Pod is created.
       this.ctx.enqueue(agentKey(this.agentName));
@@ -96,7 +97,10 @@ class TaskReconcile {
       if (e instanceof ContextError) return this.contextError(e);
       throw e;
     }
-    if (blocked) await this.write(this.transitions.accepted());
+    // A Task held only by its last Pod creation just tries again: that attempt rewrites Ready
+    // either way, and clearing it first would write twice (and record two Events) per retry.
+    const retryingCreate = !limited && ready?.reason === Reason.podCreationError;
+    if (blocked && !retryingCreate) await this.write(this.transitions.accepted());
     if (limited) {
       // A limited Agent admits its Tasks itself, in FIFO order. A new Task gets its first
       // phase from there (Queued or Running): one status write instead of two.
@@ -180,10 +184,11 @@ class TaskReconcile {
       if (isPermanentRejection(e)) return this.fail(Reason.podCreationError, message);
       const ready = conditionOf(this.task, ConditionType.ready);
       if (ready?.message !== message) {
-        await this.write({
-          status: { conditions: this.transitions.waiting(Reason.podCreationError, message).status.conditions },
-          event: { type: 'Warning', reason: Reason.podCreationError, message },
-        });
+        const waiting = this.transitions.waiting(Reason.podCreationError, message);
+        // An admitted Task stays Running (it holds its slot) and says why it has no Pod yet;
+        // a new one is Pending.
+        const status = this.task.status?.phase === Phase.running ? { conditions: waiting.status.conditions } : waiting.status;
+        await this.write({ status, event: waiting.event });
       }
       throw e;
     }

@@ -195,8 +195,13 @@ test('a Pod refused for now (its RuntimeClass does not exist yet) -> Pending wit
   await s.createAgent(own, 'default', { podSpec: { runtimeClassName: runtimeClass } });
   await s.createTask(own, 'waits-for-runtime', { description: 'x' });
   const blocked = await s.waitForTask(own, 'waits-for-runtime', (t) => condition(t, 'Ready')?.reason === 'PodCreationError', 'blocked by PodCreationError');
+  // Pending from the first refusal on, not a Task without a phase.
   expect(blocked.status?.phase).toBe('Pending');
   expect(condition(blocked, 'Ready')?.message).toContain(runtimeClass);
+  // Retries (with backoff: several within 1.5 s) that meet the same refusal write nothing.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect((await s.getTask(own, 'waits-for-runtime')).metadata.resourceVersion).toBe(blocked.metadata.resourceVersion);
+  expect((await s.taskEvents(own, 'waits-for-runtime')).filter((e) => e.reason === 'PodCreationError')).toHaveLength(1);
   const { NodeV1Api } = await import('@kubernetes/client-node');
   const node = s.kc.makeApiClient(NodeV1Api);
   await node.createRuntimeClass({ body: { metadata: { name: runtimeClass }, handler: 'runsc' } });
