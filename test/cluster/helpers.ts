@@ -81,6 +81,39 @@ export async function waitFor<T>(probe: Probe<T>, options: WaitOptions): Promise
   }
 }
 
+export interface ProgressOptions {
+  /** Fail when the count has not grown for this long. Default 60 s. */
+  idleTimeoutMs?: number;
+  intervalMs?: number;
+  /** What is being counted, for the failure message ("Tasks finished"). */
+  description: string;
+}
+
+/**
+ * Waits until `count()` reaches `target`, for as long as it keeps growing: it fails only when
+ * the count stood still for idleTimeoutMs. A count that throws is retried. For runs of many objects, where a busy machine
+ * makes the whole run slow but only a real stall stops the count.
+ */
+export async function waitForProgress(count: () => number | Promise<number>, target: number, options: ProgressOptions): Promise<void> {
+  const { idleTimeoutMs = 60_000, intervalMs = 250, description } = options;
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    let now = last;
+    try {
+      now = await count();
+    } catch {
+      // A failed look (e.g. a request during a restart) is no news; the next one counts.
+    }
+    if (now >= target) return;
+    if (now !== last) [last, lastChange] = [now, Date.now()];
+    if (Date.now() - lastChange >= idleTimeoutMs) {
+      throw new Error(`Stalled: ${description} stayed at ${now} of ${target} for ${idleTimeoutMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /**
  * Creates a namespace with a unique name starting with `prefix` and returns the name.
  * Labels are handy for Pod Security, e.g. `{ 'pod-security.kubernetes.io/enforce': 'restricted' }`.
