@@ -47,6 +47,7 @@ async function forgetPodCreated(name: string): Promise<void> {
 /** As if the crash came before the Task's first status write: no status at all. */
 async function forgetStatus(name: string): Promise<void> {
   await s.custom.patchNamespacedCustomObjectStatus({ ...G, plural: 'tasks', namespace: ns, name, body: [{ op: 'remove', path: '/status' }] }, jsonPatch);
+  expect((await s.getTask(ns, name)).status).toBeUndefined();
 }
 
 async function endPod(podName: string): Promise<void> {
@@ -67,25 +68,19 @@ async function reconcileOnceOnFreshCaches(name: string): Promise<void> {
   }
 }
 
-test('limited Agent: after a crash between creating the admitted Task\'s Pod and recording it, one reconcile completes the Task whose Pod ended meanwhile', async () => {
-  const podName = await runThenStopController('admitted', 'limited');
-  await forgetPodCreated('admitted');
+/** Where the crash came, per Agent kind: what the Task's status still lacks afterwards. */
+const crashes = [
+  { agent: 'limited', task: 'admitted', when: 'between creating the admitted Task\'s Pod and recording it', forget: forgetPodCreated },
+  { agent: 'unlimited', task: 'fresh', when: 'between creating a new Task\'s Pod and its first status', forget: forgetStatus },
+];
+
+test.each(crashes)('$agent Agent: after a crash $when, one reconcile completes the Task whose Pod ended meanwhile', async ({ agent, task: name, forget }) => {
+  const podName = await runThenStopController(name, agent);
+  await forget(name);
   await endPod(podName);
 
-  await reconcileOnceOnFreshCaches('admitted');
-  const task = await s.getTask(ns, 'admitted');
-  expect(task.status).toMatchObject({ phase: 'Completed', podName });
-  expect(condition(task, 'Ready')).toMatchObject({ status: 'False', reason: 'Succeeded' });
-});
-
-test('unlimited Agent: after a crash between creating a new Task\'s Pod and its first status, one reconcile completes the Task whose Pod ended meanwhile', async () => {
-  const podName = await runThenStopController('fresh', 'unlimited');
-  await forgetStatus('fresh');
-  expect((await s.getTask(ns, 'fresh')).status).toBeUndefined();
-  await endPod(podName);
-
-  await reconcileOnceOnFreshCaches('fresh');
-  const task = await s.getTask(ns, 'fresh');
+  await reconcileOnceOnFreshCaches(name);
+  const task = await s.getTask(ns, name);
   expect(task.status).toMatchObject({ phase: 'Completed', podName });
   expect(condition(task, 'Ready')).toMatchObject({ status: 'False', reason: 'Succeeded' });
 });
