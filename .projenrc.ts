@@ -46,11 +46,11 @@ const project = new typescript.TypeScriptProject({
   tsconfigDev: {
     // Jest transpiles file by file (ts-jest reads isolatedModules from here); tsc type-checks.
     compilerOptions: { ...esm, rootDir: '..', isolatedModules: true },
-    include: ['../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../scripts/**/*.ts', '../.projenrc.ts', '../projenrc/**/*.ts'],
+    include: ['../src/**/*.ts', '../imports/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../harness/**/*.ts', '../scripts/**/*.ts', '../.projenrc.ts', '../projenrc/**/*.ts'],
   },
   eslintOptions: {
     dirs: ['src'],
-    devdirs: ['test', 'examples', 'bench', 'scripts'],
+    devdirs: ['test', 'examples', 'bench', 'scripts', 'harness'],
     // One program for every linted folder (the dev tsconfig includes them all).
     projectService: false,
     tsconfigPath: './test/tsconfig.json',
@@ -70,14 +70,48 @@ const project = new typescript.TypeScriptProject({
           useESM: true,
         }),
       },
-      globalSetup: '<rootDir>/test/cluster/jest-global-setup.ts',
-      globalTeardown: '<rootDir>/test/cluster/jest-global-teardown.ts',
+      globalSetup: '<rootDir>/test/jest/global-setup.ts',
+      globalTeardown: '<rootDir>/test/jest/global-teardown.ts',
       collectCoverage: false,
       testTimeout: 30_000,
       maxWorkers: 2,
     },
   },
   gitignore: ['/dist/', '/.cluster/', '*.cpuprofile'],
+});
+
+// The rooms and their arrows (README "How it is built"), enforced: a wrong import fails `npm test`.
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      {
+        target: ['./src', './harness', './bench', './scripts', './examples', './projenrc'],
+        from: './test',
+        message: 'Only test/ imports test/: machinery that bench/ or scripts/ need belongs in harness/.',
+      },
+      {
+        target: './src',
+        from: ['./harness', './bench', './scripts', './examples'],
+        message: 'src/ is what ships: it imports nothing of the harness, bench, scripts or examples.',
+      },
+      {
+        target: './src/reconciler/runtime',
+        from: ['./src/api', './src/constructs', './src/cli', './src/reconciler', './imports'],
+        except: ['./runtime'],
+        message: 'src/reconciler/runtime/ is the generic controller runtime: it knows nothing of Tasks, Agents or the CLI.',
+      },
+      {
+        target: ['./src/api', './src/constructs'],
+        from: ['./src/reconciler', './src/cli'],
+        message: 'The API and the constructs are pure: they import neither the reconciler nor the CLI.',
+      },
+      {
+        target: './src/reconciler',
+        from: './src/cli',
+        message: 'Nothing imports the CLI.',
+      },
+    ],
+  }],
 });
 
 project.package.addField('type', 'module');
@@ -87,6 +121,10 @@ project.deps.removeDependency('constructs', DependencyType.BUILD);
 project.package.addField('main', 'lib/src/index.js');
 project.package.addField('types', 'lib/src/index.d.ts');
 project.defaultTask?.reset('tsx .projenrc.ts');
+
+// `npm ci` compiles too (npm runs `prepare` after installing), so that `npx kubeopencode`
+// works right after it, as the README's tour does.
+project.package.setScript('prepare', 'tsc --build');
 
 // `npm test` compiles first: the type check runs once, and `lib/` is what the CLI tests run.
 project.testTask.env('NODE_OPTIONS', '--experimental-vm-modules --no-warnings=ExperimentalWarning');
@@ -124,7 +162,7 @@ project.addTask('bench', {
 });
 project.addTask('cluster', {
   description: 'Start or stop the local control plane: npm run cluster -- up|down|status',
-  exec: 'tsx test/cluster/cli.ts',
+  exec: 'tsx harness/control-plane/cli.ts',
   receiveArgs: true,
 });
 

@@ -21,11 +21,11 @@ import { App, Chart } from 'cdk8s';
 import { Document, isMap, Scalar, stringify, YAMLMap } from 'yaml';
 import { chartReadme, GENERATED, helmIgnore, helpersTpl, notesTxt } from './chart/text.js';
 import { defaultValues, valueRows, valuesSchema, ValuesSchema } from './chart/values-schema.js';
+import { repoRoot } from '../harness/control-plane/state.js';
+import { chartDir } from '../harness/operator/helm.js';
 import { KubeOpenCodeCrds } from '../src/constructs/kubeopencode-crds.js';
-import { helmConditionOf, KubeOpenCodeOperator, renderHelmMarkers } from '../src/constructs/kubeopencode-operator.js';
+import { helmConditionOf, KubeOpenCodeOperator, renderHelmMarkers } from '../src/constructs/operator/kubeopencode-operator.js';
 
-export const repoRoot = resolve(new URL('..', import.meta.url).pathname);
-export const chartDir = join(repoRoot, 'charts', 'kubeopencode');
 
 /** The lowest Kubernetes the chart supports: native sidecars (Task Pods' outputs collector) are on by default from 1.29. */
 export const KUBE_VERSION = '>=1.29.0-0';

@@ -16,16 +16,17 @@
 import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
+import { ControlPlane } from '../harness/control-plane/control-plane.js';
+import { startWithCrds } from '../harness/control-plane/session.js';
+import { applyYaml, loadKubeConfig, tokenKubeConfig } from '../harness/kube.js';
+import { SimulatedNode } from '../harness/node/simulated-node.js';
+import { chartDir, helmOk } from '../harness/operator/helm.js';
+import { InProcessOperator } from '../harness/operator/in-process-operator.js';
+import { waitFor } from '../harness/wait.js';
 import { formatTerminationMessage, packOutputs } from '../src/api/outputs-format.js';
 import { AgentConstruct, TaskConstruct } from '../src/constructs/index.js';
-import { createLogger } from '../src/reconciler/logger.js';
 import { TaskObject } from '../src/reconciler/objects.js';
-import { InProcessOperator } from '../test/chart/in-process-operator.js';
-import { chartDir, helmOk } from '../test/chart/support.js';
-import { ControlPlane } from '../test/cluster/control-plane.js';
-import { applyYaml, loadKubeConfig, tokenKubeConfig, waitFor } from '../test/cluster/helpers.js';
-import { startWithCrds } from '../test/cluster/session.js';
-import { SimulatedNode } from '../test/cluster/simulated-node.js';
+import { createLogger } from '../src/reconciler/runtime/logger.js';
 
 const RELEASE = 'kubeopencode';
 const SYSTEM_NAMESPACE = 'kubeopencode-system';

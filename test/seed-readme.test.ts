@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { helmBinary } from '../harness/operator/helm.js';
 import { formatFieldErrors, validateObject } from '../src/api/validate.js';
 import { parseManifests } from '../src/cli/manifests.js';
 
@@ -39,7 +40,7 @@ describe('the YAML examples of the seed README (our contract)', () => {
   });
 
   test('the Helm batch example renders three valid Tasks', () => {
-    const helm = join(process.env.KUBEOPENCODE_BIN ?? join(process.env.HOME!, '.cache/kubeopencode/bin'), 'helm');
+    const helm = helmBinary();
     let out: string;
     try {
       out = execFileSync(helm, ['template', 'my-tasks', new URL('../examples/helm-batch', import.meta.url).pathname], { encoding: 'utf8' });

@@ -6,16 +6,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { processCpuMs } from './reconciler.js';
-import { sleep } from './stats.js';
-import { PooledConnection } from '../../src/reconciler/connection.js';
-import { ControlPlane } from '../../test/cluster/control-plane.js';
-import { createTestNamespace, deleteNamespace, loadKubeConfig } from '../../test/cluster/helpers.js';
-import { httpGet } from '../../test/cluster/net.js';
-import { startWithCrds } from '../../test/cluster/session.js';
+import { binDir as cachedBinDir } from '../../harness/control-plane/binaries.js';
+import { ControlPlane } from '../../harness/control-plane/control-plane.js';
+import { httpGet } from '../../harness/control-plane/net.js';
+import { startWithCrds } from '../../harness/control-plane/session.js';
+import { createTestNamespace, deleteNamespace, loadKubeConfig } from '../../harness/kube.js';
+import { PooledConnection } from '../../src/reconciler/runtime/connection.js';
 
 export class BenchCluster {
   /**
@@ -23,7 +23,7 @@ export class BenchCluster {
    * the bench itself; figures from a shared control plane are not comparable).
    */
   public static async start(kubeconfigPath?: string): Promise<BenchCluster> {
-    if (kubeconfigPath) return new BenchCluster(kubeconfigPath, undefined, process.env.KUBEOPENCODE_BIN ?? join(homedir(), '.cache/kubeopencode/bin'));
+    if (kubeconfigPath) return new BenchCluster(kubeconfigPath, undefined, cachedBinDir());
     const plane = await startWithCrds();
     return new BenchCluster(plane.endpoint.kubeconfigPath, plane, plane.state().binDir);
   }

@@ -1,9 +1,9 @@
 /** What every scenario gets: the cluster, the sizes of this run, and a way to start the reconciler. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchCluster } from './cluster.js';
 import { createAgent } from './load.js';
 import { Reconciler } from './reconciler.js';
 import { Recorder } from './recorder.js';
-import { sleep } from './stats.js';
 
 export interface Sizes {
   /** Synthesis: Tasks per app, timed runs (after one warm-up). */

@@ -2,8 +2,9 @@
  * Load for the scenarios: Task and Agent bodies, the bare Pods of the baselines, and the two
  * ways of sending requests (an open loop at a fixed rate, a closed loop at a fixed concurrency).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, V1Pod } from '@kubernetes/client-node';
-import { now, sleep } from './stats.js';
+import { now } from './stats.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { renderTask } from '../../src/reconciler/render.js';
 

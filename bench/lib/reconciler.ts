@@ -6,7 +6,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { now, sleep } from './stats.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { now } from './stats.js';
 
 export const repoRoot = new URL('../..', import.meta.url).pathname;
 const LOG_TAIL = 50;

@@ -43,7 +43,6 @@ export function ratio(value: number, baseline: number): string {
   return `${(value / baseline).toFixed(2)}x`;
 }
 
-export const sleep = (msec: number) => new Promise<void>((resolve) => setTimeout(resolve, msec));
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across callbacks of this process. */
 export const now = (): number => performance.timeOrigin + performance.now();

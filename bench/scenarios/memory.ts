@@ -4,13 +4,13 @@
  * controller runs (so no Pods exist), then a controller starts, lists them, works through
  * them and goes idle. Baseline: the same controller with an empty cache.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { kubeTime } from '../../src/reconciler/status.js';
+import { kubeTime } from '../../src/reconciler/runtime/time.js';
 import { BenchContext, startReconciler, stopReconciler } from '../lib/context.js';
 import { AGENT, createAgent, createTask, taskName, withConcurrency } from '../lib/load.js';
 import { Reconciler } from '../lib/reconciler.js';
 import { Figure } from '../lib/report.js';
-import { sleep } from '../lib/stats.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -11,9 +11,9 @@
  *
  * Baseline of the latency: the API server's own create -> watch latency (latency scenario).
  */
+import { SimulatedNode } from '../../harness/node/simulated-node.js';
 import { fifoCompare } from '../../src/reconciler/admission.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { SimulatedNode } from '../../test/cluster/simulated-node.js';
 import { BenchContext, cleanUp, startReconciler, stopReconciler, until } from '../lib/context.js';
 import { account, CpuMeter } from '../lib/cpu.js';
 import { createAgent, createTask, taskName, withConcurrency } from '../lib/load.js';

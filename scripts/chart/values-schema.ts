@@ -4,7 +4,7 @@
  * chart's README. Its shape mirrors `OperatorValues`; test/chart checks that the two agree
  * key for key and that the defaults are valid.
  */
-import { DEFAULT_OPERATOR_VALUES } from '../../src/constructs/kubeopencode-operator.js';
+import { DEFAULT_OPERATOR_VALUES } from '../../src/constructs/operator/kubeopencode-operator.js';
 
 export interface ValuesSchema {
   readonly $schema?: string;

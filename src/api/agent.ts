@@ -3,6 +3,7 @@ import { conditionsSchema } from './conditions.js';
 import { Defaults } from './constants.js';
 import { contextListSchema } from './context-item.js';
 import { credentialListSchema } from './credential.js';
+import { namespaceGlobRules } from './namespace-glob.js';
 import { outputsSchema } from './outputs.js';
 import { arr, int, JSONSchema, obj, patterns, Rule, str, withRules } from './schema.js';
 
@@ -24,11 +25,6 @@ const workspaceDirRules: Rule[] = [
   },
 ];
 
-const namespaceGlobRule: Rule = {
-  rule: "self.matches('^[a-z0-9*?\\\\[\\\\]!{},-]+$')",
-  message: 'must be a namespace name or a glob of one, such as dev-* or staging',
-  holds: (g: string) => /^[a-z0-9*?[\]!{},-]+$/.test(g),
-};
 
 export const agentSpecSchema: JSONSchema = obj('How Tasks that use this Agent run: images, command, contexts, credentials and limits.', {
   agentImage: str('Init image that copies the agent binary into /tools.', { minLength: 1, maxLength: 512, default: Defaults.agentImage }),
@@ -47,7 +43,7 @@ export const agentSpecSchema: JSONSchema = obj('How Tasks that use this Agent ru
   maxConcurrentTasks: int('How many Tasks may run at once, counted across all namespaces; the rest wait in Queued, ' +
     'first come first served. Unset or 0 means no limit.', { minimum: 0, maximum: 100_000 }),
   allowedNamespaces: arr('Namespaces whose Tasks may use this Agent, as glob patterns (dev-*, staging). Empty allows all.',
-    withRules(str('A namespace name or glob.', { minLength: 1, maxLength: 63 }), namespaceGlobRule),
+    withRules(str('A namespace name or glob.', { minLength: 1, maxLength: 63 }), ...namespaceGlobRules),
     { 'maxItems': 64, 'x-kubernetes-list-type': 'set' }),
   podSpec: agentPodSpecSchema,
 });

@@ -22,6 +22,8 @@ export interface CrdDefinition {
   /** The whole object's schema (spec, status), with its rules and their TypeScript twins. */
   readonly schema: JSONSchema;
   readonly printerColumns: readonly PrinterColumn[];
+  /** Fields that `--field-selector` can select on (besides metadata.name and metadata.namespace). */
+  readonly selectableFields?: readonly { readonly jsonPath: string }[];
 }
 
 const objectSchema = (description: string, spec: JSONSchema, status?: JSONSchema): JSONSchema => ({
@@ -52,6 +54,10 @@ export const taskCrd: CrdDefinition = {
     { name: 'Queue', type: 'integer', jsonPath: '.status.queuePosition', description: 'Place in the queue.', priority: 1 },
     age,
   ],
+  // `kubectl get tasks --field-selector spec.agentRef.name=NAME`: the API server filters on the
+  // spec itself, so selecting Tasks by Agent costs no label write per Task. agentRef.namespace
+  // is set only on cross-namespace Tasks (empty otherwise).
+  selectableFields: [{ jsonPath: '.spec.agentRef.name' }, { jsonPath: '.spec.agentRef.namespace' }],
 };
 
 export const agentCrd: CrdDefinition = {
@@ -98,6 +104,7 @@ export function crdManifest(def: CrdDefinition): Record<string, unknown> {
         storage: true,
         subresources: def.schema.properties?.status ? { status: {} } : undefined,
         additionalPrinterColumns: def.printerColumns,
+        ...(def.selectableFields ? { selectableFields: def.selectableFields } : {}),
         schema: { openAPIV3Schema: toCrdSchema(def.schema) },
       }],
     },

@@ -11,3 +11,4 @@ export * from './config.js';
 export * from './crds.js';
 export * from './names.js';
 export * from './outputs-format.js';
+export * from './namespace-glob.js';

@@ -2,11 +2,7 @@
  * The `kubeopencode` command. Each subcommand lives in its own module and is loaded only
  * when used, so `render` and the in-Pod helpers never load the Kubernetes client.
  */
-export interface Command {
-  readonly summary: string;
-  /** Runs the command; resolves to the process exit code. */
-  readonly run: (args: string[]) => Promise<number>;
-}
+import type { Command } from './lib/cli.js';
 
 const commands: Record<string, () => Promise<Command>> = {
   'controller': async () => (await import('./controller.js')).command,

@@ -1,5 +1,4 @@
-import { parseArgs } from 'node:util';
-import { Command } from './main.js';
+import { Command, defineCommand, list, OptionValues, str, UsageError } from './lib/cli.js';
 import { Doc, readManifestFile, toYaml } from './manifests.js';
 import { API_VERSION, Kinds } from '../api/constants.js';
 import { applyDefaults, formatFieldErrors, KubeOpenCodeKind, validateObject } from '../api/validate.js';
@@ -8,17 +7,6 @@ import { isNamespaceAllowed } from '../reconciler/namespaces.js';
 import { AgentObject, agentKeyOf, ConfigObject, TaskObject } from '../reconciler/objects.js';
 import { renderTask } from '../reconciler/render.js';
 
-const HELP = `Usage: kubeopencode render -f FILE [-f FILE]... [--task NAME] [--namespace NS] [-o yaml|json]
-
-Prints the Pod and context ConfigMap that the operator would create for each Task in the
-files, offline, through the same TaskPod construct. The files hold the Agents, Tasks and
-any ConfigMaps that contexts read (and optionally the KubeOpenCodeConfig); "-" is stdin.
-
-  -f, --filename FILE   a YAML file (repeatable)
-      --task NAME       render only this Task
-  -n, --namespace NS    namespace of objects that have none (default "default")
-  -o, --output FORMAT   yaml (default) or json
-`;
 
 class RenderError extends Error {}
 
@@ -65,37 +53,39 @@ function renderOne(task: TaskObject, inputs: Inputs): object[] {
   }
 }
 
-async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      filename: { type: 'string', short: 'f', multiple: true },
-      task: { type: 'string' },
-      namespace: { type: 'string', short: 'n', default: 'default' },
-      output: { type: 'string', short: 'o', default: 'yaml' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (!values.filename?.length || !['yaml', 'json'].includes(values.output!)) {
-    process.stderr.write(HELP);
-    return 2;
-  }
+async function run(values: OptionValues): Promise<number> {
+  const files = list(values.filename);
+  const only = str(values.task);
   try {
-    const inputs = collect(values.filename.flatMap(readManifestFile), values.namespace!);
-    const tasks = inputs.tasks.filter((t) => !values.task || t.metadata.name === values.task);
-    if (!tasks.length) throw new RenderError(values.task ? `no Task named ${values.task} in the input files` : 'no Task in the input files');
+    const inputs = collect(files.flatMap(readManifestFile), str(values.namespace)!);
+    const tasks = inputs.tasks.filter((t) => !only || t.metadata.name === only);
+    if (!tasks.length) throw new RenderError(only ? `no Task named ${only} in the input files` : 'no Task in the input files');
     const objects = tasks.flatMap((t) => renderOne(t, inputs));
     process.stdout.write(values.output === 'json' ? `${JSON.stringify(objects, null, 2)}\n` : toYaml(objects));
     return 0;
   } catch (e) {
     if (!(e instanceof RenderError) && !(e instanceof Error && 'code' in e && e.code === 'ENOENT')) throw e;
+    // Field errors stay one per line, as kubectl shows them.
     process.stderr.write(`kubeopencode render: ${(e as Error).message}\n`);
     return 1;
   }
 }
 
-export const command: Command = { summary: 'Print the Pod and ConfigMap the operator would create for a Task (offline)', run };
+export const command: Command = defineCommand({
+  name: 'render',
+  usageOnError: true,
+  summary: 'Print the Pod and ConfigMap the operator would create for a Task (offline)',
+  details: `The files hold the Agents, Tasks and any ConfigMaps that contexts read (and optionally the
+KubeOpenCodeConfig); "-" is stdin. The output goes through the same TaskPod construct as the
+operator's, so it is exactly what the operator creates.`,
+  options: {
+    filename: { type: 'string', short: 'f', arg: 'FILE', multiple: true, required: true, description: 'A YAML file of Agents, Tasks and ConfigMaps' },
+    task: { type: 'string', arg: 'NAME', description: 'Render only this Task' },
+    namespace: { type: 'string', short: 'n', arg: 'NS', default: 'default', description: 'Namespace of objects that have none' },
+    output: { type: 'string', short: 'o', arg: 'FORMAT', default: 'yaml', description: 'yaml or json' },
+  },
+  run: async (values) => {
+    if (values.output !== 'yaml' && values.output !== 'json') throw new UsageError(`--output must be yaml or json, got "${String(values.output)}"`);
+    return run(values);
+  },
+});

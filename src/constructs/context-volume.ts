@@ -67,6 +67,8 @@ export class ContextVolume extends Construct {
   public readonly configMap: k8s.KubeConfigMap;
   public readonly workspaceDir: string;
   private readonly contexts: ResolvedContext[];
+  /** The plan of the current contexts, made on first use; addContext() drops it. */
+  private planned?: ContextPlan;
 
   constructor(scope: Construct, id: string, private readonly props: ContextVolumeProps) {
     super(scope, id);
@@ -82,18 +84,32 @@ export class ContextVolume extends Construct {
 
   public addContext(context: ResolvedContext): this {
     this.contexts.push(context);
+    this.planned = undefined;
     return this;
   }
 
-  /** The plan for the current contexts. Throws ContextError for contexts that cannot work. */
+  /**
+   * The plan for the current contexts, computed once (the volumes, mounts, containers and the
+   * ConfigMap all read it). Throws ContextError for contexts that cannot work.
+   */
   public get plan(): ContextPlan {
-    return planContexts({
+    this.planned ??= planContexts({
       description: this.props.description,
       workspaceDir: this.workspaceDir,
       contexts: this.contexts,
       credentials: this.props.credentials,
       homeDir: this.props.homeDir,
     });
+    return this.planned;
+  }
+
+  /**
+   * Checks the contexts now: throws the ContextError at once, where synthesis would only
+   * throw it later, wrapped in its own error.
+   */
+  public validate(): this {
+    void this.plan;
+    return this;
   }
 
   public get hasOutputs(): boolean {

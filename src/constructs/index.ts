@@ -7,5 +7,5 @@ export * from './context-volume.js';
 export * from './task-pod.js';
 export * from './runtime-prompt.js';
 export * from './validation.js';
-export * from './task-trigger.js';
-export * from './kubeopencode-operator.js';
+export * from './task-trigger/task-trigger.js';
+export * from './operator/kubeopencode-operator.js';

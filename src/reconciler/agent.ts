@@ -7,12 +7,13 @@
  */
 import { holdsSlot, isWaiting, planAdmission } from './admission.js';
 import { childNames } from './children.js';
-import { AgentWriteState, done, ReconcileContext, requeueAfter, Result, TASKS_BY_AGENT, taskKey } from './context.js';
-import { isConflict, isNotFound } from './kube.js';
+import { done, ReconcileContext, requeueAfter, Result, TASKS_BY_AGENT, taskKey } from './context.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, keyOf, TaskObject } from './objects.js';
-import { patchTaskStatusRetrying } from './status-write.js';
-import { conditionOf, kubeTime, setCondition, TaskTransitions } from './status.js';
+import { isConflict, isNotFound } from './runtime/api-errors.js';
+import { kubeTime } from './runtime/time.js';
+import { patchTaskStatusRetrying, TaskChangedError } from './status-write.js';
+import { conditionOf, setCondition, TaskTransitions } from './status.js';
 import { ConditionType, FINISHED_PHASES, Phase, Reason } from '../api/constants.js';
 
 const WRITE_CONCURRENCY = 8;
@@ -23,18 +24,17 @@ export async function reconcileAgent(ctx: ReconcileContext, key: string): Promis
   if (!agent) {
     // Each Task says for itself that its Agent is gone.
     for (const t of tasks) if (!isFinished(t)) ctx.enqueue(taskKey(keyOf(t)));
-    ctx.agentState.delete(key);
+    ctx.admission.agentGone(key);
     return done;
   }
   for (const t of tasks) {
     if (conditionOf(t, ConditionType.ready)?.reason === Reason.agentNotFound && !isFinished(t)) ctx.enqueue(taskKey(keyOf(t)));
   }
-  const state = stateOf(ctx, key);
   const limit = agent.spec.maxConcurrentTasks;
   const eligible = tasks.filter((t) => isNamespaceAllowed(agent, t.metadata.namespace));
   const results: Result[] = [];
   if (limit) {
-    results.push(await admitAndQueue(ctx, agent, eligible, limit, state));
+    results.push(await admitAndQueue(ctx, agent, eligible, limit));
   } else {
     // Without a limit, Tasks start themselves; wake any left Queued by an earlier limit.
     const leftQueued = eligible.filter((task) => isWaiting(task) && task.status?.phase === Phase.queued);
@@ -42,28 +42,22 @@ export async function reconcileAgent(ctx: ReconcileContext, key: string): Promis
   }
   // Counted again: the admissions and queue writes above changed the cache, and their own
   // watch events will not wake this Agent (the cache already holds those versions).
-  results.push(await writeAgentStatus(ctx, agent, ctx.caches.tasks.byIndex(TASKS_BY_AGENT, key), state));
+  results.push(await writeAgentStatus(ctx, agent, ctx.caches.tasks.byIndex(TASKS_BY_AGENT, key)));
   return earliest(results);
 }
 
 const isFinished = (t: TaskObject): boolean => !!t.status?.phase && FINISHED_PHASES.includes(t.status.phase);
-
-function stateOf(ctx: ReconcileContext, key: string): AgentWriteState {
-  let state = ctx.agentState.get(key);
-  if (!state) ctx.agentState.set(key, state = { lastStatusWrite: 0, lastPositionsWrite: 0 });
-  return state;
-}
 
 function earliest(results: Result[]): Result {
   const delays = results.map((r) => r.requeueAfterMs).filter((d): d is number => d !== undefined);
   return delays.length ? requeueAfter(Math.min(...delays)) : done;
 }
 
-async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], limit: number, state: AgentWriteState): Promise<Result> {
+async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], limit: number): Promise<Result> {
   const agentName = keyOf(agent);
   const plan = planAdmission(tasks, limit, {
     nowMs: ctx.now().getTime(),
-    isChecked: (t) => ctx.checkedNewTasks.get(keyOf(t)) === t.metadata.uid,
+    isChecked: (t) => ctx.admission.isChecked({ key: keyOf(t), uid: t.metadata.uid }),
     agentCreatedMs: Date.parse(agent.metadata.creationTimestamp ?? '') || undefined,
   });
   let conflicted = false;
@@ -75,12 +69,12 @@ async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: T
       conflicted = true;
       return;
     }
-    const waited = ctx.slots.claim(agentName);
+    const waited = ctx.admission.slotClaimed(agentName);
     if (waited !== undefined) ctx.metrics?.observeAdmission(agentName, waited);
     ctx.enqueue(taskKey(keyOf(task)));
   });
-  if (!plan.queue.length) ctx.slots.reset(agentName);
-  const result = await writeQueuePositions(ctx, agent, plan.queue, limit, state);
+  if (!plan.queue.length) ctx.admission.queueEmptied(agentName);
+  const result = await writeQueuePositions(ctx, agent, plan.queue, limit);
   return conflicted ? requeueAfter(0) : result;
 }
 
@@ -92,10 +86,10 @@ async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: T
 type QueueEntry = { readonly task: TaskObject; readonly position: number };
 
 async function writeQueuePositions(
-  ctx: ReconcileContext, agent: AgentObject, queue: readonly QueueEntry[], limit: number, state: AgentWriteState,
+  ctx: ReconcileContext, agent: AgentObject, queue: readonly QueueEntry[], limit: number,
 ): Promise<Result> {
-  const now = ctx.now().getTime();
-  const refreshDue = now - state.lastPositionsWrite >= ctx.statusIntervalMs;
+  const agentName = keyOf(agent);
+  const refreshDue = ctx.admission.positionsRefreshDue(agentName, ctx.statusIntervalMs);
   const stale = queue.filter(({ task, position }) => task.status?.phase !== Phase.queued || task.status.queuePosition !== position);
   const due = stale.filter(({ task }) => refreshDue || task.status?.phase !== Phase.queued);
   // One batch per pass: the Agent's key is busy while it writes, and a slot that frees
@@ -104,9 +98,9 @@ async function writeQueuePositions(
   await Promise.all(toWrite.map(({ task, position }) =>
     writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).queued(position, limit, keyOf(agent)))));
   if (toWrite.length < due.length) return requeueAfter(0);
-  if (refreshDue && toWrite.length) state.lastPositionsWrite = now;
+  if (refreshDue && toWrite.length) ctx.admission.positionsRefreshed(agentName);
   const pending = stale.length > toWrite.length;
-  return pending ? requeueAfter(state.lastPositionsWrite + ctx.statusIntervalMs - now) : done;
+  return pending ? requeueAfter(ctx.admission.positionsRefreshWait(agentName, ctx.statusIntervalMs)) : done;
 }
 
 /**
@@ -118,21 +112,26 @@ async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: Re
   try {
     const updated = await patchTaskStatusRetrying(ctx.kube, task, transition.status);
     ctx.caches.tasks.upsert(updated);
+    ctx.admission.forgetTask(keyOf(task));
     if (transition.event) ctx.events.taskEvent(updated, transition.event, ctx.now());
     return true;
   } catch (e) {
     if (!isConflict(e) && !isNotFound(e)) throw e;
-    try {
-      ctx.caches.tasks.upsert(await ctx.kube.getTask(task.metadata.namespace, task.metadata.name));
-    } catch (again) {
-      if (!isNotFound(again)) throw again;
+    if (e instanceof TaskChangedError) {
+      ctx.caches.tasks.upsert(e.fresh);
+    } else {
+      try {
+        ctx.caches.tasks.upsert(await ctx.kube.getTask(task.metadata.namespace, task.metadata.name));
+      } catch (again) {
+        if (!isNotFound(again)) throw again;
+      }
     }
     ctx.enqueue(taskKey(keyOf(task)));
     return false;
   }
 }
 
-async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], state: AgentWriteState): Promise<Result> {
+async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[]): Promise<Result> {
   const runningTasks = tasks.filter(holdsSlot).length;
   const queuedTasks = tasks.filter((t) => t.status?.phase === Phase.queued).length;
   const status = agent.status ?? {};
@@ -141,13 +140,12 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
   const unchanged = status.runningTasks === runningTasks && status.queuedTasks === queuedTasks
     && status.observedGeneration === agent.metadata.generation && JSON.stringify(status.conditions) === JSON.stringify(conditions);
   if (unchanged) return done;
-  const now = ctx.now().getTime();
-  const wait = state.lastStatusWrite + ctx.statusIntervalMs - now;
+  const wait = ctx.admission.statusWriteWait(keyOf(agent), ctx.statusIntervalMs);
   if (wait > 0) return requeueAfter(wait);
   try {
     const observedGeneration = agent.metadata.generation;
     ctx.caches.agents.upsert(await ctx.kube.patchAgentStatus(agent, { runningTasks, queuedTasks, observedGeneration, conditions }));
-    state.lastStatusWrite = now;
+    ctx.admission.statusWritten(keyOf(agent));
   } catch (e) {
     // Deleted since it was read: its delete event brings its Tasks up to date.
     if (isNotFound(e)) return done;

@@ -5,8 +5,8 @@
  * namespaces).
  */
 import { done, ReconcileContext, requeueAfter, Result, retentionKey, TASKS_BY_NAMESPACE } from './context.js';
-import { isNotFound } from './kube.js';
 import { TaskObject } from './objects.js';
+import { isNotFound } from './runtime/api-errors.js';
 import { FINISHED_PHASES } from '../api/constants.js';
 
 const finishedAt = (t: TaskObject): number => Date.parse(t.status?.completionTime ?? '') || 0;

@@ -1,12 +1,12 @@
 /** What every reconcile function works with: caches, the client, and the ways out. */
 import { V1Pod } from '@kubernetes/client-node';
+import { AdmissionState } from './admission-state.js';
 import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
 import { AgentObject, ConfigObject, TaskObject } from './objects.js';
-import { SlotClock } from './slot-clock.js';
-import { Store } from './store.js';
+import type { Logger } from './runtime/logger.js';
+import { Store } from './runtime/store.js';
+import type { TaskMetrics } from './task-metrics.js';
 
 export interface Caches {
   readonly tasks: Store<TaskObject>;
@@ -32,23 +32,14 @@ export interface ReconcileContext {
   readonly enqueue: (key: string) => void;
   readonly events: EventRecorder;
   readonly logger: Logger;
-  readonly metrics?: Metrics;
+  readonly metrics?: TaskMetrics;
   readonly now: () => Date;
-  /** When slots of limited Agents freed, for the admission latency metric. */
-  readonly slots: SlotClock;
-  /** Per-Agent memory of the Agent reconcile (last status writes). */
-  readonly agentState: Map<string, AgentWriteState>;
+  /** What is remembered about admission between reconciles (see its invariant). */
+  readonly admission: AdmissionState;
   /** Agent status and queue positions are written at most this often per Agent. */
   readonly statusIntervalMs: number;
   /** How soon a Task blocked by a missing ConfigMap tries again. */
   readonly contextRetryMs: number;
-  /**
-   * New Tasks of limited Agents that their own reconcile checked (Agent found, namespace
-   * allowed, contexts resolved), by key, with their uid: they wait in line without a status
-   * write of their own, and the Agent reconcile gives them their first phase (Queued or
-   * Running). Lost on restart, which only means they are checked again.
-   */
-  readonly checkedNewTasks: Map<string, string>;
 }
 
 /** What a reconcile asks of the queue: nothing more, or another look after a delay. */
@@ -58,9 +49,3 @@ export interface Result {
 
 export const done: Result = {};
 export const requeueAfter = (ms: number): Result => ({ requeueAfterMs: Math.max(0, Math.ceil(ms)) });
-
-/** When the Agent reconcile last wrote an Agent's status and its queue positions. */
-export interface AgentWriteState {
-  lastStatusWrite: number;
-  lastPositionsWrite: number;
-}

@@ -3,19 +3,21 @@
  * the queue and run the reconcile function of their kind; results become requeues.
  */
 import { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { AdmissionState } from './admission-state.js';
 import { reconcileAgent } from './agent.js';
 import { reconcileRetention } from './cleanup.js';
 import { agentKey, Caches, ReconcileContext, Result, TASKS_BY_AGENT, TASKS_BY_NAMESPACE, taskKey } from './context.js';
 import { EventRecorder } from './events.js';
-import { Informer } from './informer.js';
-import { isNetworkError, KubeClient } from './kube.js';
-import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { KubeClient } from './kube.js';
 import { AgentObject, agentKeyOf, ConfigObject, keyOf, TaskObject } from './objects.js';
-import { SlotClock } from './slot-clock.js';
-import { KubeObject, Store } from './store.js';
+import { isNetworkError } from './runtime/api-errors.js';
+import { Informer } from './runtime/informer.js';
+import type { Logger } from './runtime/logger.js';
+import type { Metrics } from './runtime/metrics.js';
+import { KubeObject, Store } from './runtime/store.js';
+import { WorkQueue } from './runtime/workqueue.js';
+import { TaskMetrics } from './task-metrics.js';
 import { reconcileTask } from './task.js';
-import { WorkQueue } from './workqueue.js';
 import { CLUSTER_CONFIG_NAME, GROUP, Kinds, Labels, MANAGED_BY, Phase, VERSION } from '../api/constants.js';
 
 export interface ControllerOptions {
@@ -80,16 +82,13 @@ export class Controller {
       enqueue: (key) => this.queue.add(key),
       events: new EventRecorder(kube.core, options.logger, options.identity),
       logger: options.logger,
-      metrics: options.metrics,
+      metrics: this.setUpMetrics(),
       now: () => new Date(),
-      slots: new SlotClock(),
-      agentState: new Map(),
-      checkedNewTasks: new Map(),
+      admission: new AdmissionState(),
       statusIntervalMs: options.statusIntervalMs ?? 2000,
       contextRetryMs: options.contextRetryMs ?? 30_000,
     };
     this.setUpInformers();
-    this.setUpMetrics();
   }
 
   private informer<T extends KubeObject>(
@@ -126,14 +125,15 @@ export class Controller {
       if (old) {
         const was = agentKeyOf(old);
         if (was.namespace !== agent.namespace || was.name !== agent.name) this.wakeAgent(`${was.namespace}/${was.name}`);
-        if (old.status?.phase === Phase.running && t.status?.phase !== Phase.running) this.context.slots.freed(`${agent.namespace}/${agent.name}`);
+        if (old.status?.phase === Phase.running && t.status?.phase !== Phase.running) this.context.admission.slotFreed(`${agent.namespace}/${agent.name}`);
       }
     };
     tasks.onAdd(ours((t: TaskObject) => onTask(t)));
     tasks.onUpdate((old, t) => ours(onTask)(t, old));
     tasks.onDelete(ours((t: TaskObject) => {
       const agent = agentKeyOf(t);
-      if (t.status?.phase === Phase.running) this.context.slots.freed(`${agent.namespace}/${agent.name}`);
+      if (t.status?.phase === Phase.running) this.context.admission.slotFreed(`${agent.namespace}/${agent.name}`);
+      this.context.admission.forgetTask(keyOf(t));
       this.queue.add(agentKey(`${agent.namespace}/${agent.name}`));
     }));
     tasks.onResync(ours((t: TaskObject) => this.queue.add(taskKey(keyOf(t)))));
@@ -179,24 +179,26 @@ export class Controller {
     else this.queue.addAfter(agentKey(agent), this.context.statusIntervalMs);
   }
 
-  private setUpMetrics(): void {
+  private setUpMetrics(): TaskMetrics | undefined {
     const metrics = this.options.metrics;
-    if (!metrics) return;
+    if (!metrics) return undefined;
     metrics.setWorkQueueDepthCollector(() => this.queue.length);
-    metrics.setTaskPhaseCollector(() => {
-      const counts: Record<string, number> = {};
-      for (const t of this.caches.tasks.list()) {
-        const phase = t.status?.phase ?? 'New';
-        counts[phase] = (counts[phase] ?? 0) + 1;
-      }
-      return counts;
-    });
-    metrics.setAgentQueueDepthCollector(() => {
-      const depth: Record<string, number> = {};
-      for (const agent of this.caches.agents.keys()) {
-        depth[agent] = this.caches.tasks.byIndex(TASKS_BY_AGENT, agent).filter((t) => t.status?.phase === Phase.queued).length;
-      }
-      return depth;
+    return new TaskMetrics(metrics, {
+      taskPhases: () => {
+        const counts: Record<string, number> = {};
+        for (const t of this.caches.tasks.list()) {
+          const phase = t.status?.phase ?? 'New';
+          counts[phase] = (counts[phase] ?? 0) + 1;
+        }
+        return counts;
+      },
+      agentQueueDepths: () => {
+        const depth: Record<string, number> = {};
+        for (const agent of this.caches.agents.keys()) {
+          depth[agent] = this.caches.tasks.byIndex(TASKS_BY_AGENT, agent).filter((t) => t.status?.phase === Phase.queued).length;
+        }
+        return depth;
+      },
     });
   }
 
@@ -217,14 +219,18 @@ export class Controller {
       const key = await this.queue.get();
       if (key === undefined) return;
       try {
-        await this.process(key);
+        await this.reconcile(key);
       } finally {
         this.queue.done(key);
       }
     }
   }
 
-  private async process(key: string): Promise<void> {
+  /**
+   * One reconcile of `key` (`task:ns/name`, `agent:ns/name`, ...) as a worker runs it: its
+   * result becomes a requeue, an error a retry with backoff, a log line and a count in the metrics.
+   */
+  public async reconcile(key: string): Promise<void> {
     const colon = key.indexOf(':');
     const kind = key.slice(0, colon);
     const target = key.slice(colon + 1);

@@ -1,7 +1,7 @@
 /** Kubernetes Events for Task transitions, sent without holding up the reconcile. */
 import { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
-import type { Logger } from './logger.js';
 import { TaskObject } from './objects.js';
+import type { Logger } from './runtime/logger.js';
 import { TaskEvent } from './status.js';
 import { API_VERSION, Kinds } from '../api/constants.js';
 

@@ -3,56 +3,49 @@
  * to Kubernetes goes through here; the decisions live elsewhere.
  */
 import {
-  ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
+  CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
 } from '@kubernetes/client-node';
-import { PooledConnection } from './connection.js';
-import { AgentObject, TaskObject } from './objects.js';
+import { AgentObject, StatusPatch, TaskObject } from './objects.js';
 import { Manifest } from './render.js';
+import { httpStatusOf, isConflict, isNotFound } from './runtime/api-errors.js';
+import { PooledConnection } from './runtime/connection.js';
 import { AgentStatus } from '../api/agent.js';
 import { FIELD_MANAGER, GROUP, Kinds, VERSION } from '../api/constants.js';
 import { TaskStatus } from '../api/task.js';
-
-export const isNotFound = (e: unknown): boolean => e instanceof ApiException && e.code === 404;
-export const isConflict = (e: unknown): boolean => e instanceof ApiException && e.code === 409;
-export const isGone = (e: unknown): boolean => e instanceof ApiException && e.code === 410;
 
 /**
  * Whether the API server refused an object for good: invalid (400, 422) or against Pod
  * Security. Other refusals (RBAC, quota, a missing RuntimeClass) may pass later.
  */
 export function isPermanentRejection(e: unknown): boolean {
-  if (!(e instanceof ApiException)) return false;
-  if (e.code === 400 || e.code === 422) return true;
-  return e.code === 403 && String(e.body).includes('violates PodSecurity');
-}
-
-/** The message the API server gave, without the client's wrapping. */
-export function apiMessage(e: unknown): string {
-  if (e instanceof ApiException) {
-    try {
-      const body = typeof e.body === 'string' ? JSON.parse(e.body) : e.body;
-      if (body?.message) return `${body.message} (HTTP ${e.code})`;
-    } catch {
-      // not JSON: fall through
-    }
-    return `HTTP ${e.code}: ${String(e.body).slice(0, 500)}`;
-  }
-  return e instanceof Error ? e.message : String(e);
+  const code = httpStatusOf(e);
+  if (code === 400 || code === 422) return true;
+  return code === 403 && String((e as { body?: unknown }).body).includes('violates PodSecurity');
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** Status fields set to null are removed by the merge patch. */
-export type StatusPatch<S> = { [K in keyof S]?: S[K] | null };
+/**
+ * The Task itself is gone (404 on a read or write of it): deleted while it was being
+ * reconciled. It carries the 404, so isNotFound() holds for it too.
+ */
+export class TaskGoneError extends Error {
+  public readonly code = 404;
 
-/** No answer at all: the request timed out, or the connection failed (refused, reset, DNS). */
-export function isNetworkError(e: unknown): boolean {
-  // Duck-typed: an abort is a DOMException, which is not an Error of every realm.
-  if (typeof e !== 'object' || e === null) return false;
-  const { name, message, cause } = e as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
-  if (name === 'TimeoutError' || name === 'AbortError') return true;
-  // undici: TypeError('fetch failed') with the system error (ECONNRESET, ...) as its cause.
-  return message === 'fetch failed' || typeof cause?.code === 'string';
+  constructor(task: { namespace: string; name: string }) {
+    super(`Task ${task.namespace}/${task.name} no longer exists`);
+    this.name = 'TaskGoneError';
+  }
+}
+
+/** Runs a request on a Task, turning its 404 into a TaskGoneError. */
+async function onTask<T>(task: { namespace: string; name: string }, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (e) {
+    if (isNotFound(e)) throw new TaskGoneError(task);
+    throw e;
+  }
 }
 
 /** The longest a single request may take: far above any healthy answer, well below undici's 5 minutes. */
@@ -89,7 +82,7 @@ export class KubeClient {
 
   public async getTask(namespace: string, name: string): Promise<TaskObject> {
     const request = { group: GROUP, version: VERSION, namespace, plural: Kinds.task.plural, name };
-    return this.custom.getNamespacedCustomObject(request) as Promise<TaskObject>;
+    return onTask({ namespace, name }, () => this.custom.getNamespacedCustomObject(request) as Promise<TaskObject>);
   }
 
   /**
@@ -97,7 +90,7 @@ export class KubeClient {
    * the Task since it was read, the API server answers 409 and nothing is overwritten.
    */
   public async patchTaskStatus(task: TaskObject, status: StatusPatch<TaskStatus>): Promise<TaskObject> {
-    return this.custom.patchNamespacedCustomObjectStatus({
+    return onTask(task.metadata, () => this.custom.patchNamespacedCustomObjectStatus({
       group: GROUP,
       version: VERSION,
       namespace: task.metadata.namespace,
@@ -105,12 +98,12 @@ export class KubeClient {
       name: task.metadata.name,
       body: { metadata: { resourceVersion: task.metadata.resourceVersion }, status },
       fieldManager: FIELD_MANAGER,
-    }, mergePatch) as Promise<TaskObject>;
+    }, mergePatch) as Promise<TaskObject>);
   }
 
   /** Replaces a Task's finalizers, conditional on its resourceVersion. */
   public async setTaskFinalizers(task: TaskObject, finalizers: string[]): Promise<TaskObject> {
-    return this.custom.patchNamespacedCustomObject({
+    return onTask(task.metadata, () => this.custom.patchNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace: task.metadata.namespace,
@@ -118,7 +111,7 @@ export class KubeClient {
       name: task.metadata.name,
       body: { metadata: { resourceVersion: task.metadata.resourceVersion, finalizers } },
       fieldManager: FIELD_MANAGER,
-    }, mergePatch) as Promise<TaskObject>;
+    }, mergePatch) as Promise<TaskObject>);
   }
 
   /** Deletes a Task, only if it is still the same object (uid) that was decided on. */

@@ -24,14 +24,12 @@ export interface ConfigObject {
   readonly spec: ConfigSpec;
 }
 
+/** Status fields set to null are removed by the merge patch. */
+export type StatusPatch<S> = { [K in keyof S]?: S[K] | null };
+
 /** `namespace/name`: the key the work queue and every message use. */
 export function keyOf(obj: { readonly metadata: { readonly name: string; readonly namespace?: string } }): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
-}
-
-export function splitKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 /** Where a Task's Agent lives: agentRef, with the CRD's defaults. */

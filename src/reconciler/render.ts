@@ -39,8 +39,7 @@ export function renderTask(input: RenderInput): RenderedTask {
       imagePullPolicy: input.config?.systemImage?.imagePullPolicy ?? 'IfNotPresent',
     },
   });
-  // Plan the contexts first: a ContextError thrown later, inside synthesis, would arrive wrapped.
-  void taskPod.contextVolume.plan;
+  taskPod.contextVolume.validate();
   const objects = chart.toJson() as Manifest[];
   return {
     pod: objects.find((o) => o.kind === 'Pod')!,
@@ -56,12 +55,3 @@ export function configMapsNeeded(task: TaskObject, agent: AgentObject): string[]
   return [...new Set([...refs(agent), ...refs(task)])];
 }
 
-/** The Secrets the Pod mounts or reads, all in the Agent's namespace. */
-export function secretsNeeded(task: TaskObject, agent: AgentObject): string[] {
-  const contexts = [...(agent.spec.contexts ?? []), ...(task.spec.contexts ?? [])];
-  const names = [
-    ...(agent.spec.credentials ?? []).map((c) => c.secretRef.name),
-    ...contexts.flatMap((c) => [c.git?.secretRef?.name, c.url?.secretRef?.name]).filter((n): n is string => !!n),
-  ];
-  return [...new Set(names)];
-}

@@ -9,8 +9,8 @@
  * when anything the decision depended on changed, the conflict goes back to the caller, which
  * decides again from the fresh state.
  */
-import { StatusPatch } from './kube.js';
-import { TaskObject } from './objects.js';
+import { StatusPatch, TaskObject } from './objects.js';
+import { isConflict } from './runtime/api-errors.js';
 import { Condition } from '../api/conditions.js';
 import { Annotations, ConditionType } from '../api/constants.js';
 import { TaskStatus } from '../api/task.js';
@@ -25,8 +25,6 @@ export interface TaskStatusWriter {
   patchTaskStatus(task: TaskObject, status: StatusPatch<TaskStatus>): Promise<TaskObject>;
   getTask(namespace: string, name: string): Promise<TaskObject>;
 }
-
-const isConflict = (e: unknown): boolean => (e as { code?: number })?.code === 409;
 
 /** What a reconcile decision about a Task depends on: its spec, deletion, stop request and the reconciler's own status. */
 function decisionInputs(task: TaskObject): string {
@@ -49,9 +47,22 @@ function rebase(fresh: readonly Condition[] | undefined, decided: readonly Condi
 }
 
 /**
+ * The Task changed in what a decision depended on, so the write was not retried: `fresh` is
+ * the Task as the API server has it now, for the cache (no need to read it again).
+ */
+export class TaskChangedError extends Error {
+  public readonly code = 409;
+
+  constructor(public readonly fresh: TaskObject) {
+    super(`Task ${fresh.metadata.namespace}/${fresh.metadata.name} changed since it was read`);
+    this.name = 'TaskChangedError';
+  }
+}
+
+/**
  * Writes `status` to `task`, conditional on its resourceVersion; on a conflict with a change
- * that leaves the decision's inputs as they were, again on the fresh object. Throws the 409
- * when they changed (or after RETRIES), with `fresh` set on the error for the cache.
+ * that leaves the decision's inputs as they were, again on the fresh object. Throws a
+ * TaskChangedError when they changed, the 409 itself after RETRIES.
  */
 export async function patchTaskStatusRetrying(kube: TaskStatusWriter, task: TaskObject, status: StatusPatch<TaskStatus>): Promise<TaskObject> {
   let base = task;
@@ -62,9 +73,7 @@ export async function patchTaskStatusRetrying(kube: TaskStatusWriter, task: Task
     } catch (e) {
       if (!isConflict(e) || attempt >= RETRIES) throw e;
       const fresh = await kube.getTask(task.metadata.namespace, task.metadata.name);
-      if (fresh.metadata.uid !== task.metadata.uid || decisionInputs(fresh) !== decisionInputs(task)) {
-        throw Object.assign(e as object, { fresh });
-      }
+      if (fresh.metadata.uid !== task.metadata.uid || decisionInputs(fresh) !== decisionInputs(task)) throw new TaskChangedError(fresh);
       base = fresh;
       patch = status.conditions ? { ...status, conditions: rebase(fresh.status?.conditions, status.conditions) } : status;
     }

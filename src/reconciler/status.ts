@@ -3,8 +3,7 @@
  * goes with each transition. The reconciler decides which one applies; these say what
  * the status then looks like.
  */
-import { StatusPatch } from './kube.js';
-import { TaskObject } from './objects.js';
+import { StatusPatch, TaskObject } from './objects.js';
 import { Condition } from '../api/conditions.js';
 import { ConditionType, Phase, Reason, TaskPhase } from '../api/constants.js';
 import { TaskStatus } from '../api/task.js';
@@ -19,11 +18,6 @@ export interface TaskEvent {
 export interface Transition {
   readonly status: StatusPatch<TaskStatus>;
   readonly event?: TaskEvent;
-}
-
-/** A time as Kubernetes stores metav1.Time: RFC 3339, to the second. */
-export function kubeTime(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;

@@ -8,18 +8,20 @@ import { holdsSlot, isStopRequested } from './admission.js';
 import { childNames, ContextError, createChildren, podFailure, podStuck, readOutputs, renderChildren } from './children.js';
 import { cleanupFinished } from './cleanup.js';
 import { agentKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
-import { apiMessage, isConflict, isNotFound, isPermanentRejection } from './kube.js';
+import { isPermanentRejection, TaskGoneError } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, agentKeyOf, keyOf, TaskObject } from './objects.js';
 import { RenderedTask } from './render.js';
-import { patchTaskStatusRetrying } from './status-write.js';
-import { changes, conditionOf, kubeTime, TaskTransitions, Transition } from './status.js';
+import { apiMessage, isConflict, isNotFound } from './runtime/api-errors.js';
+import { kubeTime } from './runtime/time.js';
+import { patchTaskStatusRetrying, TaskChangedError } from './status-write.js';
+import { changes, conditionOf, TaskTransitions, Transition } from './status.js';
 import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
 
 export async function reconcileTask(ctx: ReconcileContext, key: string): Promise<Result> {
   const task = ctx.caches.tasks.get(key);
-  // Checked again below if it is still new; forgotten once it has a phase or is gone.
-  ctx.checkedNewTasks.delete(key);
+  // Checked again below if it is still new.
+  ctx.admission.forgetTask(key);
   if (!task) return done;
   return new TaskReconcile(ctx, task).run();
 }
@@ -47,9 +49,15 @@ class TaskReconcile {
     try {
       return await this.step();
     } catch (e) {
+      if (e instanceof TaskGoneError) {
+        // Deleted while this reconcile ran: nothing is left to do (its delete event cleans up).
+        this.ctx.logger.debug('the Task was deleted during its reconcile');
+        return done;
+      }
       if (!isConflict(e)) throw e;
-      // Someone else changed the Task since it was read: read it again and start over.
-      await this.refresh();
+      // Someone else changed the Task since it was read: take it as it is now and start over.
+      if (e instanceof TaskChangedError) this.ctx.caches.tasks.upsert(e.fresh);
+      else await this.refresh();
       return requeueAfter(0);
     }
   }
@@ -104,7 +112,7 @@ class TaskReconcile {
     if (limited) {
       // A limited Agent admits its Tasks itself, in FIFO order. A new Task gets its first
       // phase from there (Queued or Running): one status write instead of two.
-      if (isNew) this.ctx.checkedNewTasks.set(keyOf(this.task), this.task.metadata.uid!);
+      if (isNew) this.ctx.admission.taskChecked({ key: keyOf(this.task), uid: this.task.metadata.uid });
       this.ctx.enqueue(agentKey(this.agentName));
       return done;
     }
@@ -278,7 +286,7 @@ class TaskReconcile {
     if (transition.event) this.ctx.logger.info(transition.event.message, { phase: updated.status?.phase, reason: transition.event.reason });
     if (heldSlot && !holdsSlot(updated)) {
       // A slot is free: the Agent admits the next Task now, not on a timer.
-      this.ctx.slots.freed(this.agentName);
+      this.ctx.admission.slotFreed(this.agentName);
       this.ctx.enqueue(agentKey(this.agentName));
     }
   }

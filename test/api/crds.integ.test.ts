@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { examplesApp } from '../../examples/synth-all.js';
+import { applyYaml, createTestNamespace, loadKubeConfig } from '../../harness/kube.js';
 import { CRD_DEFINITIONS, JSONSchema } from '../../src/api/index.js';
 import { validateObject } from '../../src/api/validate.js';
 import { parseManifests } from '../../src/cli/manifests.js';
-import { applyYaml, createTestNamespace, loadKubeConfig } from '../cluster/helpers.js';
 
 jest.setTimeout(120_000);
 
@@ -88,6 +88,8 @@ const invalid: [string, Record<string, any>, string, string | undefined][] = [
   ['a relative credential mountPath', cred({ mountPath: 'etc/creds' }), 'spec.credentials[0].mountPath', 'must be an absolute path'],
   ['a credential mounted over /tools', cred({ mountPath: '/tools' }), 'spec.credentials[0].mountPath', 'must not be /tools or inside it'],
   ['a namespace glob with spaces', agent({ allowedNamespaces: ['dev team'] }), 'spec.allowedNamespaces[0]', 'must be a namespace name or a glob of one'],
+  ['a namespace glob with an unclosed [', agent({ allowedNamespaces: ['staging', 'dev-[a-z'] }), 'spec.allowedNamespaces[1]', 'is not a glob that can match a namespace'],
+  ['a namespace glob with a ! inside', agent({ allowedNamespaces: ['dev!'] }), 'spec.allowedNamespaces[0]', 'is not a glob that can match a namespace'],
   ['a reserved Pod label', agent({ podSpec: { labels: { 'kubeopencode.io/task': 'x' } } }), 'spec.podSpec.labels', 'labels must not use the kubeopencode.io/ prefix'],
   ['an empty description', task({ description: '' }), 'spec.description', undefined],
   ['a description over the size cap', task({ description: HUGE }), 'spec.description', undefined],
@@ -136,5 +138,33 @@ describe('bad input is refused by the API server and by the offline validator, w
     const covered = invalid.map(([, , , m]) => m).filter((m): m is string => !!m);
     const uncovered = [...new Set(messages)].filter((m) => !covered.some((c) => m.includes(c)) && !m.includes("its name must be 'cluster'"));
     expect(uncovered).toEqual([]);
+  });
+});
+
+describe('selecting Tasks by Agent with a field selector (no label write per Task)', () => {
+  const G = { group: 'kubeopencode.io', version: 'v1alpha1', plural: 'tasks' };
+  const names = async (namespace: string | undefined, fieldSelector: string) => {
+    const list = (namespace
+      ? await custom.listNamespacedCustomObject({ ...G, namespace, fieldSelector })
+      : await custom.listClusterCustomObject({ ...G, fieldSelector })) as { items: { metadata: { namespace: string; name: string } }[] };
+    return list.items.map((t) => `${t.metadata.namespace}/${t.metadata.name}`).sort();
+  };
+
+  test('spec.agentRef.name and spec.agentRef.namespace select on the real API server', async () => {
+    const other = await createTestNamespace('crds-select');
+    const tasks = [
+      task({ agentRef: { name: 'coder' } }),
+      task({ agentRef: { name: 'reviewer' } }),
+      task({}),
+      task({ agentRef: { name: 'coder', namespace: other } }),
+    ].map((t, i) => ({ ...t, metadata: { name: `select-${i}`, namespace: ns } }));
+    await applyYaml(tasks, { fieldManager: 'kubeopencode-tests' });
+
+    expect(await names(ns, 'spec.agentRef.name=coder')).toEqual([`${ns}/select-0`, `${ns}/select-3`]);
+    // The CRD's default ("default") is stored, so it selects too.
+    expect(await names(ns, 'spec.agentRef.name=default')).toEqual([`${ns}/select-2`]);
+    expect(await names(undefined, `spec.agentRef.namespace=${other}`)).toEqual([`${ns}/select-3`]);
+    expect(await names(ns, `spec.agentRef.name=coder,spec.agentRef.namespace!=${other}`)).toEqual([`${ns}/select-0`]);
+    await expect(names(ns, 'spec.description=x')).rejects.toMatchObject({ code: 400 });
   });
 });

@@ -7,9 +7,10 @@ import { join, relative } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { ALL_VALUES, leafPaths } from './support.js';
+import { chartDir } from '../../harness/operator/helm.js';
 import { valueRows, valuesSchema, ValuesSchema } from '../../scripts/chart/values-schema.js';
-import { chartDir, chartFiles } from '../../scripts/chart.js';
-import { DEFAULT_OPERATOR_VALUES } from '../../src/constructs/kubeopencode-operator.js';
+import { chartFiles } from '../../scripts/chart.js';
+import { DEFAULT_OPERATOR_VALUES } from '../../src/constructs/operator/kubeopencode-operator.js';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -7,15 +7,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { App, Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
-import { ALL_VALUES, chartDir, helm, helmBinary, helmOk, valuesFile } from './support.js';
-import { DEFAULT_OPERATOR_VALUES, KubeOpenCodeOperator, OperatorValues } from '../../src/constructs/kubeopencode-operator.js';
+import { ALL_VALUES } from './support.js';
+import { chartDir, helm, helmBinary, helmOk, valuesFile } from '../../harness/operator/helm.js';
+import { DEFAULT_OPERATOR_VALUES, KubeOpenCodeOperator, OperatorValues } from '../../src/constructs/operator/kubeopencode-operator.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;
 
 const haveHelm = existsSync(helmBinary());
 if (!haveHelm && process.env.KUBEOPENCODE_NO_CLUSTER !== '1') {
-  throw new Error(`helm is missing at ${helmBinary()}: test/cluster/build-binaries.sh builds it`);
+  throw new Error(`helm is missing at ${helmBinary()}: harness/control-plane/build-binaries.sh builds it`);
 }
 const describeWithHelm = haveHelm ? describe : describe.skip;
 

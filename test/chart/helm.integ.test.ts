@@ -9,14 +9,16 @@ import {
   ApiextensionsV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, V1Pod,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { InProcessOperator, RecordingLogger } from './in-process-operator.js';
-import { ALL_VALUES, chartDir, helmOk, valuesFile } from './support.js';
+import { ALL_VALUES } from './support.js';
+import { applyYaml, createTestNamespace, deleteNamespace, isApiError, kubeconfigPath, loadKubeConfig, tokenKubeConfig } from '../../harness/kube.js';
+import { SimulatedNode } from '../../harness/node/simulated-node.js';
+import { chartDir, helmOk, valuesFile } from '../../harness/operator/helm.js';
+import { InProcessOperator, RecordingLogger } from '../../harness/operator/in-process-operator.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage, packOutputs } from '../../src/api/outputs-format.js';
-import { CONTROLLER_CLUSTER_RULES } from '../../src/constructs/kubeopencode-operator.js';
-import { nullLogger } from '../../src/reconciler/logger.js';
+import { CONTROLLER_CLUSTER_RULES } from '../../src/constructs/operator/kubeopencode-operator.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { applyYaml, createTestNamespace, deleteNamespace, isApiError, kubeconfigPath, loadKubeConfig, tokenKubeConfig, waitFor } from '../cluster/helpers.js';
-import { SimulatedNode } from '../cluster/simulated-node.js';
+import { nullLogger } from '../../src/reconciler/runtime/logger.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Obj = Record<string, any>;

@@ -1,59 +1,8 @@
 /**
- * Running the helm binary that test/cluster/build-binaries.sh builds, and a set of values
- * with every setting changed from its default.
+ * A set of values with every setting changed from its default, for the chart's tests.
+ * Running helm itself is the harness's (harness/operator/helm.ts).
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { chartDir } from '../../scripts/chart.js';
-import { OperatorValues } from '../../src/constructs/kubeopencode-operator.js';
-
-export { chartDir };
-
-export const helmBinary = (): string => join(process.env.KUBEOPENCODE_BIN ?? join(process.env.HOME ?? '/root', '.cache', 'kubeopencode', 'bin'), 'helm');
-
-const helmHome = mkdtempSync(join(tmpdir(), 'kubeopencode-helm-'));
-process.once('exit', () => rmSync(helmHome, { recursive: true, force: true }));
-
-export interface HelmResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs helm with its caches in a temp dir; resolves with the exit code (never rejects on a failing helm). */
-export function helm(args: string[], options: { kubeconfig?: string } = {}): Promise<HelmResult> {
-  return new Promise((resolve, reject) => {
-    execFile(helmBinary(), [...args, ...(options.kubeconfig ? ['--kubeconfig', options.kubeconfig] : [])], {
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: join(helmHome, 'cache'),
-        HELM_CONFIG_HOME: join(helmHome, 'config'),
-        HELM_DATA_HOME: join(helmHome, 'data'),
-      },
-      maxBuffer: 64 * 1024 * 1024,
-    }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
-      else resolve({ code: error ? error.code as number : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Like helm(), but fails with helm's own output when it exits non-zero. */
-export async function helmOk(args: string[], options: { kubeconfig?: string } = {}): Promise<string> {
-  const result = await helm(args, options);
-  if (result.code !== 0) throw new Error(`helm ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
-/** Writes values to a temp file for `-f`. */
-export function valuesFile(values: unknown): string {
-  const file = join(mkdtempSync(join(helmHome, 'values-')), 'values.yaml');
-  writeFileSync(file, stringify(values));
-  return file;
-}
+import { OperatorValues } from '../../src/constructs/operator/kubeopencode-operator.js';
 
 /** Every setting different from its default (test/chart checks that none is left at it). */
 export const ALL_VALUES: OperatorValues = {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,7 +71,7 @@ describe('collect-outputs', () => {
     const child = spawnCli(args(s));
     const result = finished(child);
     await stderrShows(child, 'waiting for the agent to finish');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(child.exitCode).toBeNull();
     writeFileSync(join(s.workspace, 'pr-url'), 'https://example.com/pr/7\n');
     child.kill('SIGTERM');

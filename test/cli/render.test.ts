@@ -89,6 +89,21 @@ spec:
     expect(missing.stderr).toMatch(/ENOENT.*nope\.yaml/);
   });
 
+  test('an unknown option prints the error and the usage, exit 2, no stack trace', () => {
+    const { code, stdout, stderr } = kubeopencode('render', '--bogus');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^kubeopencode render: error: Unknown option '--bogus'\n\nUsage: kubeopencode render \[options\]/);
+    expect(stderr).toContain('-f, --filename FILE');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a bad --output is one line, exit 2', () => {
+    const { code, stderr } = kubeopencode('render', '-f', seed('01-quick-start-agent.yaml'), '-o', 'xml');
+    expect(code).toBe(2);
+    expect(stderr).toBe('kubeopencode render: error: --output must be yaml or json, got "xml" (see "kubeopencode render --help")\n');
+  });
+
   test('no arguments print the usage and exit 2', () => {
     const { code, stderr } = kubeopencode('render');
     expect(code).toBe(2);

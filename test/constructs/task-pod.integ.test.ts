@@ -8,9 +8,10 @@
  * would take it.
  */
 import { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
+import { applyYaml, createTestNamespace, deleteNamespace, loadKubeConfig } from '../../harness/kube.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { renderTask, RenderInput } from '../../src/reconciler/render.js';
-import { apiErrorMessage, applyYaml, createTestNamespace, deleteNamespace, loadKubeConfig } from '../cluster/helpers.js';
+import { apiMessage } from '../../src/reconciler/runtime/api-errors.js';
 import { seedDoc } from '../e2e/echo-flow-fixture.js';
 
 const kc = loadKubeConfig();
@@ -144,7 +145,7 @@ describe('negative control: one privilege more and the same Pod is refused', () 
     const pod = structuredClone(renderTask(input(namespace)).pod) as V1Pod;
     pod.metadata!.name = `${pod.metadata!.name}-privileged`;
     addPrivilege(pod);
-    const refusal = await core.createNamespacedPod({ namespace, body: pod }).then(() => 'admitted', apiErrorMessage);
+    const refusal = await core.createNamespacedPod({ namespace, body: pod }).then(() => 'admitted', apiMessage);
     expect(refusal).toMatch(/violates PodSecurity "restricted:latest"/);
     expect(refusal).toMatch(reason);
     expect(refusal).toContain('(HTTP 403)');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { App, Chart, Testing } from 'cdk8s';
 import { TaskPod, TaskPodProps } from '../../src/constructs/task-pod.js';
 
@@ -17,6 +18,16 @@ function render(props: Partial<TaskPodProps> & { taskSpec?: object; agentSpec?: 
 }
 
 describe('TaskPod', () => {
+  test('the Pod and ConfigMap carry exactly the stable labels the README documents', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('### Selecting Tasks and their Pods'));
+    const documented = [...table.matchAll(/^\| `([a-z./-]+)` \|/gm)].map((m) => m[1]).sort();
+    expect(documented.length).toBeGreaterThan(4);
+    const { pod, configMap } = render();
+    expect(Object.keys(pod.metadata.labels).sort()).toEqual(documented);
+    expect(configMap.metadata.labels).toEqual(pod.metadata.labels);
+  });
+
   test('names the Pod and ConfigMap after the Task, within 63 characters, unique per namespace', () => {
     const { pod, configMap } = render();
     expect(pod.metadata.name).toMatch(/^fix-bug-123-[0-9a-f]{8}$/);

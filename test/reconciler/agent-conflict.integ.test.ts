@@ -26,7 +26,7 @@ test('an admission refused because the Task changed meanwhile queues the Task\'s
     controller.caches.agents.upsert(await s.getAgent(ns, 'limited') as AgentObject);
     controller.caches.tasks.upsert(await s.getTask(ns, 'stopped-meanwhile') as TaskObject);
     // The Task's own reconcile has checked it: the Agent may admit it.
-    controller.context.checkedNewTasks.set(`${ns}/stopped-meanwhile`, task.metadata.uid!);
+    controller.context.admission.taskChecked({ key: `${ns}/stopped-meanwhile`, uid: task.metadata.uid });
     // The user's stop request reaches the API server after the cache was filled.
     await s.annotateTask(ns, 'stopped-meanwhile', { [Annotations.stop]: 'true' });
 

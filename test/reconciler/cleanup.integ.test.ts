@@ -3,9 +3,10 @@
  * maxRetainedTasks (per namespace). The config is given to this test's controller
  * directly, so the cluster-wide object does not disturb other tests running alongside.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { Scenario } from './support.js';
-import { waitFor } from '../cluster/helpers.js';
+import { waitFor } from '../../harness/wait.js';
 
 jest.setTimeout(60_000);
 
@@ -42,7 +43,7 @@ describe('maxRetainedTasks', () => {
       await s.createTask(ns, name, { description: 'x' });
       await s.waitForTask(ns, name, (t) => t.status?.phase === 'Completed', 'Completed');
       // completionTime has one-second resolution; space them so "oldest" is well defined.
-      await new Promise((r) => setTimeout(r, 1100));
+      await sleep(1100);
     }
     await s.createAgent(other, 'default');
     await s.createTask(other, 'elsewhere', { description: 'x' });

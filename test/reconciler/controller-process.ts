@@ -5,7 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../cluster/helpers.js';
+import { waitFor } from '../../harness/wait.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 

@@ -7,8 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import { condition, Scenario } from './support.js';
+import { applyYaml } from '../../harness/kube.js';
+import { waitFor } from '../../harness/wait.js';
 import { parseManifests } from '../../src/cli/manifests.js';
-import { applyYaml, waitFor } from '../cluster/helpers.js';
 
 jest.setTimeout(60_000);
 

@@ -13,9 +13,10 @@ import { jest } from '@jest/globals';
 import { V1Pod, Watch } from '@kubernetes/client-node';
 import { ControllerProcess } from './controller-process.js';
 import { Scenario } from './support.js';
+import { kubeconfigPath } from '../../harness/kube.js';
+import { waitFor, waitForProgress } from '../../harness/wait.js';
 import { fifoCompare } from '../../src/reconciler/admission.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { kubeconfigPath, waitFor, waitForProgress } from '../cluster/helpers.js';
 
 // Slow on a busy machine is fine; a stall (no Task completing for 60 s) fails it long before this.
 jest.setTimeout(600_000);

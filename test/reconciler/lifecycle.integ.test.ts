@@ -2,8 +2,10 @@
  * The Task lifecycle on the real API server: every phase transition and condition reason,
  * each in its own test. Pods are moved on by the simulated node (Pod status API).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { condition, Scenario } from './support.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 
 jest.setTimeout(60_000);
@@ -162,7 +164,6 @@ test('deleting a Task removes its Pod and ConfigMap (ownerReferences, garbage co
   await s.createTask(ns, 'deleted', { description: 'x' });
   const running = await s.waitForTask(ns, 'deleted', (t) => !!t.status?.startTime, 'started');
   await s.deleteTask(ns, 'deleted');
-  const { waitFor } = await import('../cluster/helpers.js');
   await waitFor(async () => !(await s.pod(ns, running.status!.podName!)), { timeoutMs: 30_000, description: 'the Pod to be garbage-collected' });
 });
 
@@ -170,7 +171,6 @@ test('every transition is recorded as an Event on the Task', async () => {
   s.outcome = () => ({ phase: 'Succeeded', terminationMessage: '{"parameters":{},"truncated":[],"missing":[]}' });
   await s.createTask(ns, 'evented', { description: 'x' });
   await s.waitForPhase(ns, 'evented', 'Completed');
-  const { waitFor } = await import('../cluster/helpers.js');
   const events = await waitFor(async () => {
     const list = await s.taskEvents(ns, 'evented');
     return list.some((e) => e.reason === 'Succeeded') ? list : undefined;
@@ -199,7 +199,7 @@ test('a Pod refused for now (its RuntimeClass does not exist yet) -> Pending wit
   expect(blocked.status?.phase).toBe('Pending');
   expect(condition(blocked, 'Ready')?.message).toContain(runtimeClass);
   // Retries (with backoff: several within 1.5 s) that meet the same refusal write nothing.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sleep(1500);
   expect((await s.getTask(own, 'waits-for-runtime')).metadata.resourceVersion).toBe(blocked.metadata.resourceVersion);
   expect((await s.taskEvents(own, 'waits-for-runtime')).filter((e) => e.reason === 'PodCreationError')).toHaveLength(1);
   const { NodeV1Api } = await import('@kubernetes/client-node');

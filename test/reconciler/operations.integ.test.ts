@@ -7,8 +7,9 @@ import { jest } from '@jest/globals';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { ControllerProcess } from './controller-process.js';
 import { Scenario } from './support.js';
-import { freePorts } from '../cluster/control-plane.js';
-import { kubeconfigPath, waitFor } from '../cluster/helpers.js';
+import { freePorts } from '../../harness/control-plane/control-plane.js';
+import { kubeconfigPath } from '../../harness/kube.js';
+import { waitFor } from '../../harness/wait.js';
 
 jest.setTimeout(120_000);
 

@@ -9,9 +9,9 @@
 import { jest } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node';
 import { condition, Scenario } from './support.js';
+import { waitFor } from '../../harness/wait.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { reconcileTask } from '../../src/reconciler/task.js';
-import { waitFor } from '../cluster/helpers.js';
 
 jest.setTimeout(60_000);
 

@@ -1,5 +1,6 @@
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { changes, kubeTime, setCondition, TaskTransitions } from '../../src/reconciler/status.js';
+import { kubeTime } from '../../src/reconciler/runtime/time.js';
+import { changes, setCondition, TaskTransitions } from '../../src/reconciler/status.js';
 
 const base: TaskObject = { metadata: { name: 't', namespace: 'ns', generation: 3 }, spec: { description: 'x' } };
 

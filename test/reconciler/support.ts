@@ -4,11 +4,13 @@
  * a Task to reach a state.
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node';
+import { createTestNamespace, loadKubeConfig } from '../../harness/kube.js';
+import { PodOutcome, SimulatedNode } from '../../harness/node/simulated-node.js';
+import { waitFor } from '../../harness/wait.js';
 import { Controller, ControllerOptions } from '../../src/reconciler/controller.js';
-import { createLogger, nullLogger } from '../../src/reconciler/logger.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
-import { createTestNamespace, loadKubeConfig, waitFor } from '../cluster/helpers.js';
-import { PodOutcome, SimulatedNode } from '../cluster/simulated-node.js';
+import { isNotFound } from '../../src/reconciler/runtime/api-errors.js';
+import { createLogger, nullLogger } from '../../src/reconciler/runtime/logger.js';
 
 const G = { group: 'kubeopencode.io', version: 'v1alpha1' };
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -137,7 +139,7 @@ export class Scenario {
     try {
       return await this.core.readNamespacedPod({ namespace, name });
     } catch (e) {
-      if ((e as { code?: number }).code === 404) return undefined;
+      if (isNotFound(e)) return undefined;
       throw e;
     }
   }

@@ -13,11 +13,11 @@
 import { jest } from '@jest/globals';
 import { V1Pod } from '@kubernetes/client-node';
 import { ClusterRecord, controllerArgs, scenarioOn, scrapeMetrics, metricValue, startController } from './support.js';
+import { ControlPlane, freePorts } from '../../harness/control-plane/control-plane.js';
+import { startWithCrds } from '../../harness/control-plane/session.js';
+import { PodOutcome, SimulatedNode } from '../../harness/node/simulated-node.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
-import { ControlPlane, freePorts } from '../cluster/control-plane.js';
-import { waitFor } from '../cluster/helpers.js';
-import { startWithCrds } from '../cluster/session.js';
-import { PodOutcome, SimulatedNode } from '../cluster/simulated-node.js';
 import { ControllerProcess } from '../reconciler/controller-process.js';
 import { condition, Scenario } from '../reconciler/support.js';
 

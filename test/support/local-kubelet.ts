@@ -18,6 +18,7 @@
  * Fails with a clear message (never skips) when the machine cannot do this: see
  * sandboxUnavailableReason().
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -156,7 +157,7 @@ export class LocalKubelet {
       const regular = await Promise.all(spec.containers.map((c) => start(c, 'regular').exited));
       runs.push(...regular);
       failed = regular.some((r) => r.exitCode !== 0);
-      await new Promise((resolve) => setTimeout(resolve, options.noticeExitAfterMs ?? 1000));
+      await sleep(options.noticeExitAfterMs ?? 1000);
     }
     const grace = (spec.terminationGracePeriodSeconds ?? 30) * 1000;
     for (const sidecar of [...sidecars].reverse()) {
@@ -290,7 +291,7 @@ export class LocalKubelet {
     void started.exited.then(() => { exited = true; });
     while (!exited && Date.now() < deadline) {
       if (existsSync(host)) return true;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     return false;
   }

@@ -1,14 +1,20 @@
 /**
- * What every in-Pod helper shares: option parsing with --help, one-line errors on stderr,
+ * What every subcommand shares: option parsing with --help, one-line errors on stderr,
  * exit codes (0 ok, 1 failure, 2 usage), and progress lines that never show a secret.
  */
 import { parseArgs } from 'node:util';
-import type { Command } from '../main.js';
 import { Redactor } from './redact.js';
 
-/** Bad arguments: exit code 2. */
+/** A subcommand of `kubeopencode`. */
+export interface Command {
+  readonly summary: string;
+  /** Runs the command; resolves to the process exit code. */
+  readonly run: (args: string[]) => Promise<number>;
+}
+
+/** Bad arguments: exit code 2. `showUsage` adds the command's help (e.g. for an unknown option). */
 export class UsageError extends Error {
-  constructor(message: string) {
+  constructor(message: string, public readonly showUsage = false) {
     super(message);
     this.name = 'UsageError';
   }
@@ -16,8 +22,12 @@ export class UsageError extends Error {
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
+  /** One-letter alias, e.g. `f` for `-f`. */
+  readonly short?: string;
   readonly multiple?: boolean;
   readonly required?: boolean;
+  /** The value when the option is not given (booleans may be turned off with --no-NAME). */
+  readonly default?: string | boolean;
   /** Placeholder shown in --help, e.g. URL. */
   readonly arg?: string;
   readonly description: string;
@@ -51,34 +61,51 @@ export interface CommandDefinition {
   /** Extra lines for --help, after the options. */
   readonly details?: string;
   readonly options: OptionSpecs;
+  /**
+   * Print the whole help after an unknown option or a missing required one (commands people
+   * type); without it every usage error is one line (helpers whose stderr ends up in a Pod's
+   * termination message).
+   * @default false
+   */
+  readonly usageOnError?: boolean;
   readonly run: (values: OptionValues, log: Log) => Promise<number>;
 }
 
 function helpText(def: CommandDefinition): string {
   const lines = Object.entries(def.options).map(([name, spec]) => {
-    const flag = `--${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`;
-    const notes = [spec.required ? 'required' : '', spec.multiple ? 'repeatable' : ''].filter(Boolean).join(', ');
-    return `  ${flag.padEnd(30)} ${spec.description}${notes ? ` (${notes})` : ''}`;
+    const negatable = spec.type === 'boolean' && spec.default === true;
+    const long = `--${negatable ? '[no-]' : ''}${name}${spec.type === 'string' ? ` ${spec.arg ?? 'VALUE'}` : ''}`;
+    const flag = spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
+    const shownDefault = spec.default !== undefined && spec.default !== '' ? `default ${JSON.stringify(spec.default)}` : '';
+    const notes = [spec.required ? 'required' : '', spec.multiple ? 'repeatable' : '', shownDefault].filter(Boolean).join(', ');
+    return `  ${flag.padEnd(38)} ${spec.description}${notes ? ` (${notes})` : ''}`;
   });
-  lines.push(`  ${'--help'.padEnd(30)} Show this help`);
+  lines.push(`  ${'-h, --help'.padEnd(38)} Show this help`);
   return `Usage: kubeopencode ${def.name} [options]\n\n${def.summary}\n\nOptions:\n${lines.join('\n')}\n${def.details ? `\n${def.details}\n` : ''}`;
 }
 
 function parse(def: CommandDefinition, args: string[]): OptionValues | 'help' {
   const options = Object.fromEntries(Object.entries(def.options)
-    .map(([name, spec]) => [name, { type: spec.type, multiple: spec.multiple ?? false }]));
+    .map(([name, spec]) => [name, { type: spec.type, multiple: spec.multiple ?? false, ...(spec.short ? { short: spec.short } : {}) }]));
   let values: OptionValues;
   try {
-    values = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
+    const parsed = parseArgs({
+      args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false, allowNegative: true,
+    }).values;
+    values = { ...defaults(def.options), ...parsed };
   } catch (err) {
-    if (errorCode(err)?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message);
+    if (errorCode(err)?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message, true);
     throw err;
   }
   if (values.help) return 'help';
   for (const [name, spec] of Object.entries(def.options)) {
-    if (spec.required && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`);
+    if (spec.required && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`, true);
   }
   return values;
+}
+
+function defaults(specs: OptionSpecs): OptionValues {
+  return Object.fromEntries(Object.entries(specs).filter(([, spec]) => spec.default !== undefined).map(([name, spec]) => [name, spec.default]));
 }
 
 /** Turns a definition into a Command: parsing, --help, error reporting and exit codes. */
@@ -97,7 +124,12 @@ export function defineCommand(def: CommandDefinition): Command {
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (err instanceof UsageError) {
-          log.error(`${message} (see "kubeopencode ${def.name} --help")`);
+          if (err.showUsage && def.usageOnError) {
+            log.error(message);
+            process.stderr.write(`\n${helpText(def)}`);
+          } else {
+            log.error(`${message} (see "kubeopencode ${def.name} --help")`);
+          }
           return 2;
         }
         log.error(message);
@@ -105,6 +137,13 @@ export function defineCommand(def: CommandDefinition): Command {
       }
     },
   };
+}
+
+/** A positive integer option (1 or more). */
+export function parsePositive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--${name} must be a whole number of 1 or more, got "${value}"`);
+  return Number(value);
 }
 
 /** A non-negative integer option. */

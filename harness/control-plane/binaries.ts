@@ -1,0 +1,14 @@
+/**
+ * Where build-binaries.sh puts what it builds: $KUBEOPENCODE_BIN when set (the Jest global
+ * setup exports it), else the bin folder of the cache (KUBEOPENCODE_CACHE, default
+ * ~/.cache/kubeopencode), as the script itself decides.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function binDir(): string {
+  return process.env.KUBEOPENCODE_BIN ?? join(process.env.KUBEOPENCODE_CACHE ?? join(homedir(), '.cache', 'kubeopencode'), 'bin');
+}
+
+/** The path of one built binary (helm, kube-apiserver, argo-events-trigger, ...). */
+export const binaryPath = (name: string): string => join(binDir(), name);

@@ -1,0 +1,234 @@
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease with client-go's semantics:
+ * - a candidate takes the Lease when it is absent, released (no holder), already ours, or
+ *   expired: unchanged for leaseDuration as measured on *our* clock since we last saw the
+ *   record change (client-go's rule; immune to clock skew between replicas);
+ * - every write carries the resourceVersion it read, so two candidates can never both win;
+ * - the leader renews every retryPeriod; when it cannot renew for renewDeadline, or sees
+ *   another holder, it stops leading and calls onStoppedLeading (the controller exits);
+ * - release() clears holderIdentity so that a standby takes over at once.
+ */
+import { CoordinationV1Api, KubeConfig, V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { httpStatusOf, isNotFound } from './api-errors.js';
+import { PooledConnection } from './connection.js';
+import { Logger, nullLogger } from './logger.js';
+import { InterruptibleSleep } from './sleep.js';
+
+export interface LeaderElectorOptions {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly name: string;
+  /** Unique per replica, e.g. `${hostname}_${pid}`. */
+  readonly identity: string;
+  /** @default 15000 */
+  readonly leaseDurationMs?: number;
+  /** @default 10000 */
+  readonly renewDeadlineMs?: number;
+  /** @default 2000 */
+  readonly retryPeriodMs?: number;
+  readonly logger?: Logger;
+  /** Called once, when this replica becomes the leader. */
+  readonly onStartedLeading: () => void;
+  /** Called once if leadership is lost (not after release() or stop()). */
+  readonly onStoppedLeading: () => void;
+  /** Called when the observed holder changes (empty string: nobody). */
+  readonly onNewLeader?: (identity: string) => void;
+}
+
+type Attempt = 'ok' | 'held' | 'failed';
+
+/** Go's metav1.MicroTime wire format: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): V1MicroTime {
+  return new V1MicroTime(ms);
+}
+
+export class LeaderElector {
+  private readonly connection: PooledConnection;
+  private readonly api: CoordinationV1Api;
+  private readonly log: Logger;
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private leading = false;
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private observedRecord = '';
+  private observedAt = 0;
+  private observedHolder: string | undefined;
+  private lease: V1Lease | undefined;
+  private readonly sleeper = new InterruptibleSleep();
+
+  constructor(private readonly options: LeaderElectorOptions) {
+    this.connection = new PooledConnection(options.kc);
+    this.api = this.connection.makeApiClient(CoordinationV1Api);
+    this.log = (options.logger ?? nullLogger).child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
+    this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
+    if (this.leaseDurationMs <= this.renewDeadlineMs) throw new Error('leaseDurationMs must be greater than renewDeadlineMs');
+    if (this.renewDeadlineMs <= this.retryPeriodMs) throw new Error('renewDeadlineMs must be greater than retryPeriodMs');
+  }
+
+  public isLeader(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Campaigns until this replica leads, then renews until leadership is lost or the elector is
+   * stopped or released. Resolves when it has stopped doing either.
+   */
+  public run(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Stops campaigning/renewing without touching the Lease (as a crash would). */
+  public async stop(): Promise<void> {
+    await this.halt();
+    await this.connection.close();
+  }
+
+  /** Stops, and if this replica leads, clears holderIdentity so a standby takes over at once. */
+  public async release(): Promise<void> {
+    const wasLeading = this.leading;
+    await this.halt();
+    try {
+      if (wasLeading && this.lease?.spec?.holderIdentity === this.options.identity) await this.clearHolder(this.lease);
+    } finally {
+      await this.connection.close();
+    }
+  }
+
+  private async halt(): Promise<void> {
+    this.stopped = true;
+    this.sleeper.wake();
+    await this.running;
+    this.leading = false;
+  }
+
+  private async clearHolder(lease: V1Lease): Promise<void> {
+    const now = Date.now();
+    const body: V1Lease = {
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, acquireTime: microTime(now), renewTime: microTime(now) },
+    };
+    try {
+      await withTimeout(this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body }), this.renewDeadlineMs);
+      this.log.info('released the lease');
+    } catch (err) {
+      this.log.warn('could not release the lease; a standby takes over when it expires', { err: err as Error });
+    }
+  }
+
+  private async loop(): Promise<void> {
+    this.log.info('campaigning for leadership');
+    while (!this.stopped && (await this.attempt()) !== 'ok') await this.sleeper.sleep(this.retryPeriodMs * (1 + 0.2 * Math.random()));
+    if (this.stopped) return;
+    this.leading = true;
+    this.log.info('became the leader');
+    this.call(this.options.onStartedLeading);
+
+    let lastRenew = Date.now();
+    while (!this.stopped) {
+      await this.sleeper.sleep(this.retryPeriodMs);
+      if (this.stopped) return;
+      const result = await this.attempt();
+      if (this.stopped) return;
+      if (result === 'ok') {
+        lastRenew = Date.now();
+        continue;
+      }
+      const overdue = Date.now() - lastRenew >= this.renewDeadlineMs;
+      if (result === 'held' || overdue) {
+        this.leading = false;
+        this.log.error('lost leadership', { reason: result === 'held' ? `lease held by ${this.observedHolder}` : 'renew deadline passed' });
+        this.call(this.options.onStoppedLeading);
+        return;
+      }
+    }
+  }
+
+  /** One read-then-write round: takes or renews the Lease if allowed. */
+  private async attempt(): Promise<Attempt> {
+    const { name, namespace, identity } = this.options;
+    const timeout = this.renewDeadlineMs;
+    try {
+      const now = Date.now();
+      let lease: V1Lease;
+      try {
+        lease = await withTimeout(this.api.readNamespacedLease({ name, namespace }), timeout);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        const body: V1Lease = {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: this.record(undefined, now),
+        };
+        this.lease = await withTimeout(this.api.createNamespacedLease({ namespace, body }), timeout);
+        this.observe(this.lease, now);
+        return 'ok';
+      }
+      this.observe(lease, now);
+      const spec = lease.spec ?? {};
+      const holder = spec.holderIdentity ?? '';
+      const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
+      if (holder && holder !== identity && this.observedAt + durationMs > now) return 'held';
+      const body: V1Lease = { ...lease, spec: this.record(lease, now) };
+      this.lease = await withTimeout(this.api.replaceNamespacedLease({ name, namespace, body }), timeout);
+      this.observe(this.lease, now);
+      return 'ok';
+    } catch (err) {
+      const code = httpStatusOf(err);
+      // 409: another candidate wrote first (create or resourceVersion conflict).
+      if (code === 409) this.log.debug('lost a race for the lease');
+      else this.log.warn('lease request failed', { err: err as Error });
+      if (code === undefined) this.connection.reset(); // timeout or network error: reconnect
+      return 'failed';
+    }
+  }
+
+  private record(lease: V1Lease | undefined, now: number): NonNullable<V1Lease['spec']> {
+    const old = lease?.spec;
+    const mine = old?.holderIdentity === this.options.identity;
+    return {
+      holderIdentity: this.options.identity,
+      leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
+      acquireTime: mine && old?.acquireTime ? old.acquireTime : microTime(now),
+      renewTime: microTime(now),
+      leaseTransitions: old ? (old.leaseTransitions ?? 0) + (mine ? 0 : 1) : 0,
+    };
+  }
+
+  /** Remembers when the record last changed, by our clock. */
+  private observe(lease: V1Lease, now: number): void {
+    const s = lease.spec ?? {};
+    const record = JSON.stringify([s.holderIdentity, s.leaseDurationSeconds, s.acquireTime, s.renewTime, s.leaseTransitions]);
+    if (record !== this.observedRecord) {
+      this.observedRecord = record;
+      this.observedAt = now;
+    }
+    const holder = s.holderIdentity ?? '';
+    if (holder !== this.observedHolder) {
+      this.observedHolder = holder;
+      this.log.info('observed lease holder', { holder: holder || '(none)' });
+      if (this.options.onNewLeader) this.call(() => this.options.onNewLeader!(holder));
+    }
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error('leader election callback threw', { err: err as Error });
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`lease request timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
