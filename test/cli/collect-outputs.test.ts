@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { finished, makeTempDir, removeTempDirs, runCli, spawnCli } from './helpers.js';
 import { parseTerminationMessage } from '../../src/api/outputs-format.js';
 

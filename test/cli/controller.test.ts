@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { controllerSettings } from '../../src/cli/controller.js';
 import { makeTempDir, removeTempDirs, runCli } from './helpers.js';
+import { controllerSettings } from '../../src/cli/controller.js';
 
 afterAll(removeTempDirs);
 
@@ -57,13 +57,31 @@ describe('kubeopencode controller: bad flags (run as a process)', () => {
 });
 
 describe('controllerSettings (pure)', () => {
-  const defaults = { 'workers': '4', 'metrics-bind-address': ':8080', 'health-probe-bind-address': ':8081', 'leader-elect': true,
-    'leader-election-namespace': 'kubeopencode-system', 'leader-election-id': 'kubeopencode-controller', 'lease-duration': '15', 'log-format': 'json', 'log-level': 'info' };
+  const defaults = {
+    'workers': '4',
+    'metrics-bind-address': ':8080',
+    'health-probe-bind-address': ':8081',
+    'leader-elect': true,
+    'leader-election-namespace': 'kubeopencode-system',
+    'leader-election-id': 'kubeopencode-controller',
+    'lease-duration': '15',
+    'log-format': 'json',
+    'log-level': 'info',
+  };
 
   test('the defaults give a working controller', () => {
     expect(controllerSettings(defaults)).toEqual({
-      kubeconfig: undefined, workers: 4, watchNamespaces: undefined, metricsAddress: { port: 8080 }, probeAddress: { port: 8081 },
-      leaderElect: true, leaseNamespace: 'kubeopencode-system', leaseName: 'kubeopencode-controller', leaseDurationSeconds: 15, logFormat: 'json', logLevel: 'info',
+      kubeconfig: undefined,
+      workers: 4,
+      watchNamespaces: undefined,
+      metricsAddress: { port: 8080 },
+      probeAddress: { port: 8081 },
+      leaderElect: true,
+      leaseNamespace: 'kubeopencode-system',
+      leaseName: 'kubeopencode-controller',
+      leaseDurationSeconds: 15,
+      logFormat: 'json',
+      logLevel: 'info',
     });
   });
 

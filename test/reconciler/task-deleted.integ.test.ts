@@ -7,8 +7,8 @@
  */
 import { jest } from '@jest/globals';
 import { Scenario } from './support.js';
-import { Annotations } from '../../src/api/constants.js';
 import { RecordingLogger } from '../../harness/operator/in-process-operator.js';
+import { Annotations } from '../../src/api/constants.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { Metrics } from '../../src/reconciler/runtime/metrics.js';
 import { METRICS_PREFIX } from '../../src/reconciler/task-metrics.js';

@@ -4,8 +4,8 @@
  * limited to a test's namespaces, its /proc numbers and its metrics, and a seeded random
  * source so that a failing chaos run can be replayed.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig, V1Pod, Watch } from '@kubernetes/client-node';
 import { TaskObject } from '../../src/reconciler/objects.js';
 import { httpStatusOf } from '../../src/reconciler/runtime/api-errors.js';

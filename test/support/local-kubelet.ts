@@ -18,12 +18,12 @@
  * Fails with a clear message (never skips) when the machine cannot do this: see
  * sandboxUnavailableReason().
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { isAbsolute, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { processSpec } from './container-env.js';
 import { sandboxUnavailableReason, SandboxMount, spawnSandboxed, terminationLogPath } from './container-sandbox.js';
