@@ -31,6 +31,7 @@ const project = new typescript.TypeScriptProject({
     'cdk8s@^2.70.0',
     'cdk8s-plus-28@^2.5.6',
     'constructs@^10.3.0',
+    'cron-parser@^5',
     'minimatch@^11',
     'prom-client@^15.1',
     'winston@^3.19',

@@ -7,6 +7,7 @@ import { CrossNamespace } from './cross-namespace.js';
 import { GithubPrReview } from './github-pr-review.js';
 import { GitOps } from './gitops.js';
 import { Outputs } from './outputs.js';
+import { Scheduled } from './scheduled.js';
 import { TasksAsCode } from './tasks-as-code.js';
 import { KubeOpenCodeCrds } from '../src/index.js';
 
@@ -18,6 +19,7 @@ export function examplesApp(outdir = 'dist'): App {
   new CrossNamespace(app, 'cross-namespace');
   new Outputs(app, 'outputs');
   new Contexts(app, 'contexts');
+  new Scheduled(app, 'scheduled');
   new GithubPrReview(app, 'github-pr-review');
   new GitOps(app, 'gitops', { repoURL: 'https://github.com/example-org/tasks-as-code.git' });
   return app;

@@ -982,6 +982,797 @@ export enum AgentSpecPodSpecSchedulingTolerationsOperator {
 
 
 /**
+ * A CronTask makes a Task on a schedule.
+ *
+ * @schema CronTask
+ */
+export class CronTask extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "CronTask"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'kubeopencode.io/v1alpha1',
+    kind: 'CronTask',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "CronTask".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: CronTaskProps): any {
+    return {
+      ...CronTask.GVK,
+      ...toJson_CronTaskProps(props),
+    };
+  }
+
+  /**
+   * Defines a "CronTask" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: CronTaskProps) {
+    super(scope, id, {
+      ...CronTask.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...CronTask.GVK,
+      ...toJson_CronTaskProps(resolved),
+    };
+  }
+}
+
+/**
+ * A CronTask makes a Task on a schedule.
+ *
+ * @schema CronTask
+ */
+export interface CronTaskProps {
+  /**
+   * @schema CronTask#metadata
+   */
+  readonly metadata?: ApiObjectMetadata;
+
+  /**
+   * When to make Tasks, and the Task to make.
+   *
+   * @schema CronTask#spec
+   */
+  readonly spec: CronTaskSpec;
+}
+
+/**
+ * Converts an object of type 'CronTaskProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskProps(obj: CronTaskProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_CronTaskSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * When to make Tasks, and the Task to make.
+ *
+ * @schema CronTaskSpec
+ */
+export interface CronTaskSpec {
+  /**
+   * What to do when a Task of this CronTask still runs at the next scheduled time: Allow (start another), Forbid (skip the new one; it starts once the running one ends, if still within startingDeadlineSeconds), Replace (delete the running one, then start the new one).
+   *
+   * @schema CronTaskSpec#concurrencyPolicy
+   */
+  readonly concurrencyPolicy?: CronTaskSpecConcurrencyPolicy;
+
+  /**
+   * Failed Tasks to keep; older ones are deleted. Default: 1.
+   *
+   * @schema CronTaskSpec#failedHistoryLimit
+   */
+  readonly failedHistoryLimit?: number;
+
+  /**
+   * When to make a Task: five cron fields (minute hour day-of-month month day-of-week), e.g. "0 3 * * 1-5", or a macro (@hourly, @daily, @weekly, @monthly, @yearly).
+   *
+   * @schema CronTaskSpec#schedule
+   */
+  readonly schedule: string;
+
+  /**
+   * A scheduled time missed by more than this many seconds (controller down, Forbid) is skipped. Unset: the latest missed time is caught up, once, whenever that is.
+   *
+   * @schema CronTaskSpec#startingDeadlineSeconds
+   */
+  readonly startingDeadlineSeconds?: number;
+
+  /**
+   * Completed Tasks to keep; older ones are deleted. Default: 3.
+   *
+   * @schema CronTaskSpec#successfulHistoryLimit
+   */
+  readonly successfulHistoryLimit?: number;
+
+  /**
+   * Make no Task on schedule while true (manual runs still work). Default: false.
+   *
+   * @schema CronTaskSpec#suspend
+   */
+  readonly suspend?: boolean;
+
+  /**
+   * The Task to make at each scheduled time.
+   *
+   * @schema CronTaskSpec#taskTemplate
+   */
+  readonly taskTemplate: CronTaskSpecTaskTemplate;
+
+  /**
+   * The time zone of the schedule (IANA name, e.g. Europe/Berlin). Default: UTC. A time the clock skips (spring forward) runs an hour later that day; a time it repeats (fall back) runs once.
+   *
+   * @schema CronTaskSpec#timeZone
+   */
+  readonly timeZone?: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpec(obj: CronTaskSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'concurrencyPolicy': obj.concurrencyPolicy,
+    'failedHistoryLimit': obj.failedHistoryLimit,
+    'schedule': obj.schedule,
+    'startingDeadlineSeconds': obj.startingDeadlineSeconds,
+    'successfulHistoryLimit': obj.successfulHistoryLimit,
+    'suspend': obj.suspend,
+    'taskTemplate': toJson_CronTaskSpecTaskTemplate(obj.taskTemplate),
+    'timeZone': obj.timeZone,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What to do when a Task of this CronTask still runs at the next scheduled time: Allow (start another), Forbid (skip the new one; it starts once the running one ends, if still within startingDeadlineSeconds), Replace (delete the running one, then start the new one).
+ *
+ * @schema CronTaskSpecConcurrencyPolicy
+ */
+export enum CronTaskSpecConcurrencyPolicy {
+  /** Allow */
+  ALLOW = "Allow",
+  /** Forbid */
+  FORBID = "Forbid",
+  /** Replace */
+  REPLACE = "Replace",
+}
+
+/**
+ * The Task to make at each scheduled time.
+ *
+ * @schema CronTaskSpecTaskTemplate
+ */
+export interface CronTaskSpecTaskTemplate {
+  /**
+   * Labels and annotations of each Task (its name is made from the CronTask's and the time).
+   *
+   * @schema CronTaskSpecTaskTemplate#metadata
+   */
+  readonly metadata?: CronTaskSpecTaskTemplateMetadata;
+
+  /**
+   * What the agent should do, and with which Agent.
+   *
+   * @schema CronTaskSpecTaskTemplate#spec
+   */
+  readonly spec: CronTaskSpecTaskTemplateSpec;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplate(obj: CronTaskSpecTaskTemplate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': toJson_CronTaskSpecTaskTemplateMetadata(obj.metadata),
+    'spec': toJson_CronTaskSpecTaskTemplateSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Labels and annotations of each Task (its name is made from the CronTask's and the time).
+ *
+ * @schema CronTaskSpecTaskTemplateMetadata
+ */
+export interface CronTaskSpecTaskTemplateMetadata {
+  /**
+   * Annotations of each Task.
+   *
+   * @schema CronTaskSpecTaskTemplateMetadata#annotations
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * Labels of each Task.
+   *
+   * @schema CronTaskSpecTaskTemplateMetadata#labels
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateMetadata' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateMetadata(obj: CronTaskSpecTaskTemplateMetadata | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What the agent should do, and with which Agent.
+ *
+ * @schema CronTaskSpecTaskTemplateSpec
+ */
+export interface CronTaskSpecTaskTemplateSpec {
+  /**
+   * The Agent that runs this Task. Defaults to the Agent named "default" in the Task's namespace.
+   *
+   * @default the Agent named "default" in the Task's namespace.
+   * @schema CronTaskSpecTaskTemplateSpec#agentRef
+   */
+  readonly agentRef?: CronTaskSpecTaskTemplateSpecAgentRef;
+
+  /**
+   * Contexts given to the agent. They come after the Agent's contexts.
+   *
+   * @schema CronTaskSpecTaskTemplateSpec#contexts
+   */
+  readonly contexts?: CronTaskSpecTaskTemplateSpecContexts[];
+
+  /**
+   * The instructions for the agent. They become task.md in the workspace.
+   *
+   * @schema CronTaskSpecTaskTemplateSpec#description
+   */
+  readonly description: string;
+
+  /**
+   * Output parameters to capture. Merged with the Agent's by name; the Task's win.
+   *
+   * @schema CronTaskSpecTaskTemplateSpec#outputs
+   */
+  readonly outputs?: CronTaskSpecTaskTemplateSpecOutputs;
+
+  /**
+   * Longest the Task may run, in seconds, from the start of its Pod. When it expires the Pod is stopped and the Task fails with reason Timeout.
+   *
+   * @schema CronTaskSpecTaskTemplateSpec#timeoutSeconds
+   */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpec(obj: CronTaskSpecTaskTemplateSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'agentRef': toJson_CronTaskSpecTaskTemplateSpecAgentRef(obj.agentRef),
+    'contexts': obj.contexts?.map(y => toJson_CronTaskSpecTaskTemplateSpecContexts(y)),
+    'description': obj.description,
+    'outputs': toJson_CronTaskSpecTaskTemplateSpecOutputs(obj.outputs),
+    'timeoutSeconds': obj.timeoutSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The Agent that runs this Task. Defaults to the Agent named "default" in the Task's namespace.
+ *
+ * @default the Agent named "default" in the Task's namespace.
+ * @schema CronTaskSpecTaskTemplateSpecAgentRef
+ */
+export interface CronTaskSpecTaskTemplateSpecAgentRef {
+  /**
+   * Name of the Agent.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecAgentRef#name
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of the Agent; the Pod runs there. Defaults to the Task's namespace.
+   *
+   * @default the Task's namespace.
+   * @schema CronTaskSpecTaskTemplateSpecAgentRef#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecAgentRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecAgentRef(obj: CronTaskSpecTaskTemplateSpecAgentRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * One piece of context for the agent: inline text, a ConfigMap, a Git repository, the KubeOpenCode runtime prompt, or a URL.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContexts
+ */
+export interface CronTaskSpecTaskTemplateSpecContexts {
+  /**
+   * A ConfigMap in the namespace of the object that lists this context (Task or Agent), for type ConfigMap.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#configMap
+   */
+  readonly configMap?: CronTaskSpecTaskTemplateSpecContextsConfigMap;
+
+  /**
+   * What the context is for; shown to the agent in the <context> element.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#description
+   */
+  readonly description?: string;
+
+  /**
+   * Permission bits of the written file, as a number (0644 octal is 420). Defaults to 0644.
+   *
+   * @default 0644.
+   * @schema CronTaskSpecTaskTemplateSpecContexts#fileMode
+   */
+  readonly fileMode?: number;
+
+  /**
+   * A Git repository cloned into mountPath before the agent starts, for type Git.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#git
+   */
+  readonly git?: CronTaskSpecTaskTemplateSpecContextsGit;
+
+  /**
+   * Where the content goes: an absolute path, or a path relative to the Agent's workspaceDir. Without it, the content is appended to task.md inside a <context> element.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#mountPath
+   */
+  readonly mountPath?: string;
+
+  /**
+   * A name for the context, shown to the agent in the <context name=".."> element.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#name
+   */
+  readonly name?: string;
+
+  /**
+   * Marks the KubeOpenCode runtime prompt, for type Runtime. It has no fields.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#runtime
+   */
+  readonly runtime?: CronTaskSpecTaskTemplateSpecContextsRuntime;
+
+  /**
+   * The content, for type Text.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#text
+   */
+  readonly text?: string;
+
+  /**
+   * What kind of context this is; the matching sub-object (text, configMap, git, url) must be set.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#type
+   */
+  readonly type: CronTaskSpecTaskTemplateSpecContextsType;
+
+  /**
+   * Content fetched over HTTP(S) before the agent starts, for type URL.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContexts#url
+   */
+  readonly url?: CronTaskSpecTaskTemplateSpecContextsUrl;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContexts' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContexts(obj: CronTaskSpecTaskTemplateSpecContexts | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'configMap': toJson_CronTaskSpecTaskTemplateSpecContextsConfigMap(obj.configMap),
+    'description': obj.description,
+    'fileMode': obj.fileMode,
+    'git': toJson_CronTaskSpecTaskTemplateSpecContextsGit(obj.git),
+    'mountPath': obj.mountPath,
+    'name': obj.name,
+    'runtime': toJson_CronTaskSpecTaskTemplateSpecContextsRuntime(obj.runtime),
+    'text': obj.text,
+    'type': obj.type,
+    'url': toJson_CronTaskSpecTaskTemplateSpecContextsUrl(obj.url),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Output parameters to capture. Merged with the Agent's by name; the Task's win.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecOutputs
+ */
+export interface CronTaskSpecTaskTemplateSpecOutputs {
+  /**
+   * The parameters, unique by name.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecOutputs#parameters
+   */
+  readonly parameters?: CronTaskSpecTaskTemplateSpecOutputsParameters[];
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecOutputs' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecOutputs(obj: CronTaskSpecTaskTemplateSpecOutputs | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'parameters': obj.parameters?.map(y => toJson_CronTaskSpecTaskTemplateSpecOutputsParameters(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A ConfigMap in the namespace of the object that lists this context (Task or Agent), for type ConfigMap.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsConfigMap
+ */
+export interface CronTaskSpecTaskTemplateSpecContextsConfigMap {
+  /**
+   * One key of the ConfigMap. Without it, every key is used: as files in the directory at mountPath, or as <file name=".."> elements in task.md.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsConfigMap#key
+   */
+  readonly key?: string;
+
+  /**
+   * Name of the ConfigMap.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsConfigMap#name
+   */
+  readonly name: string;
+
+  /**
+   * When true, a missing ConfigMap or key gives empty content instead of an error.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsConfigMap#optional
+   */
+  readonly optional?: boolean;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContextsConfigMap' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContextsConfigMap(obj: CronTaskSpecTaskTemplateSpecContextsConfigMap | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+    'optional': obj.optional,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A Git repository cloned into mountPath before the agent starts, for type Git.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsGit
+ */
+export interface CronTaskSpecTaskTemplateSpecContextsGit {
+  /**
+   * History depth of the clone; 0 clones the whole history.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsGit#depth
+   */
+  readonly depth?: number;
+
+  /**
+   * A subdirectory of the repository to mount instead of its root.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsGit#path
+   */
+  readonly path?: string;
+
+  /**
+   * Branch, tag or commit SHA to check out. Defaults to the remote HEAD.
+   *
+   * @default the remote HEAD.
+   * @schema CronTaskSpecTaskTemplateSpecContextsGit#ref
+   */
+  readonly ref?: string;
+
+  /**
+   * URL of the repository.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsGit#repository
+   */
+  readonly repository: string;
+
+  /**
+   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsGit#secretRef
+   */
+  readonly secretRef?: CronTaskSpecTaskTemplateSpecContextsGitSecretRef;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContextsGit' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContextsGit(obj: CronTaskSpecTaskTemplateSpecContextsGit | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'depth': obj.depth,
+    'path': obj.path,
+    'ref': obj.ref,
+    'repository': obj.repository,
+    'secretRef': toJson_CronTaskSpecTaskTemplateSpecContextsGitSecretRef(obj.secretRef),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * Marks the KubeOpenCode runtime prompt, for type Runtime. It has no fields.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsRuntime
+ */
+export interface CronTaskSpecTaskTemplateSpecContextsRuntime {
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContextsRuntime' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContextsRuntime(obj: CronTaskSpecTaskTemplateSpecContextsRuntime | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * What kind of context this is; the matching sub-object (text, configMap, git, url) must be set.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsType
+ */
+export enum CronTaskSpecTaskTemplateSpecContextsType {
+  /** Text */
+  TEXT = "Text",
+  /** ConfigMap */
+  CONFIG_MAP = "ConfigMap",
+  /** Git */
+  GIT = "Git",
+  /** Runtime */
+  RUNTIME = "Runtime",
+  /** URL */
+  URL = "URL",
+}
+
+/**
+ * Content fetched over HTTP(S) before the agent starts, for type URL.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsUrl
+ */
+export interface CronTaskSpecTaskTemplateSpecContextsUrl {
+  /**
+   * HTTP headers sent with the request.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsUrl#headers
+   */
+  readonly headers?: { [key: string]: string };
+
+  /**
+   * Skip verification of the server's TLS certificate. Only for testing.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsUrl#insecureSkipTLSVerify
+   */
+  readonly insecureSkipTlsVerify?: boolean;
+
+  /**
+   * A Secret in the Agent's namespace with token (sent as a bearer token) or username and password (basic auth).
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsUrl#secretRef
+   */
+  readonly secretRef?: CronTaskSpecTaskTemplateSpecContextsUrlSecretRef;
+
+  /**
+   * The URL to fetch.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsUrl#source
+   */
+  readonly source: string;
+
+  /**
+   * How long the fetch may take, in seconds.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsUrl#timeoutSeconds
+   */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContextsUrl' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContextsUrl(obj: CronTaskSpecTaskTemplateSpecContextsUrl | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'headers': ((obj.headers) === undefined) ? undefined : (Object.entries(obj.headers).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'insecureSkipTLSVerify': obj.insecureSkipTlsVerify,
+    'secretRef': toJson_CronTaskSpecTaskTemplateSpecContextsUrlSecretRef(obj.secretRef),
+    'source': obj.source,
+    'timeoutSeconds': obj.timeoutSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A value the agent leaves in a file, captured into the Task's status when the Pod ends.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecOutputsParameters
+ */
+export interface CronTaskSpecTaskTemplateSpecOutputsParameters {
+  /**
+   * Value used when the file does not exist.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecOutputsParameters#default
+   */
+  readonly default?: string;
+
+  /**
+   * Name of the parameter: the key in status.outputs.parameters.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecOutputsParameters#name
+   */
+  readonly name: string;
+
+  /**
+   * File to read: absolute, or relative to the workspaceDir.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecOutputsParameters#path
+   */
+  readonly path: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecOutputsParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecOutputsParameters(obj: CronTaskSpecTaskTemplateSpecOutputsParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'default': obj.default,
+    'name': obj.name,
+    'path': obj.path,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsGitSecretRef
+ */
+export interface CronTaskSpecTaskTemplateSpecContextsGitSecretRef {
+  /**
+   * Name of the Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsGitSecretRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContextsGitSecretRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContextsGitSecretRef(obj: CronTaskSpecTaskTemplateSpecContextsGitSecretRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A Secret in the Agent's namespace with token (sent as a bearer token) or username and password (basic auth).
+ *
+ * @schema CronTaskSpecTaskTemplateSpecContextsUrlSecretRef
+ */
+export interface CronTaskSpecTaskTemplateSpecContextsUrlSecretRef {
+  /**
+   * Name of the Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecContextsUrlSecretRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecContextsUrlSecretRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecContextsUrlSecretRef(obj: CronTaskSpecTaskTemplateSpecContextsUrlSecretRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+
+/**
  * Cluster-wide settings of KubeOpenCode.
  *
  * @schema KubeOpenCodeConfig

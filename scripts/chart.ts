@@ -88,7 +88,7 @@ function crds(): Record<string, string> {
   const app = new App();
   const crd = new KubeOpenCodeCrds(new Chart(app, 'crds'), 'crds');
   const files: Record<string, string> = {};
-  for (const obj of [crd.task, crd.agent, crd.config]) {
+  for (const obj of crd.all) {
     files[`crds/${obj.name}.yaml`] = `# ${GENERATED}\n${stringify(obj.toJson(), yamlOptions)}`;
   }
   return files;

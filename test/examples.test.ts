@@ -12,8 +12,9 @@ describe('the examples', () => {
   const objects = app.charts.flatMap((c) => c.toJson());
 
   test('synthesize the CRDs and the example resources', () => {
-    expect(app.charts.map((c) => c.node.id)).toEqual(['crds', 'tasks-as-code', 'cross-namespace', 'outputs', 'contexts', 'github-pr-review', 'gitops']);
-    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(3);
+    expect(app.charts.map((c) => c.node.id)).toEqual(['crds', 'tasks-as-code', 'cross-namespace', 'outputs', 'contexts', 'scheduled', 'github-pr-review', 'gitops']);
+    expect(objects.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(4);
+    expect(objects.filter((o) => o.kind === 'CronTask').map((t) => t.metadata.name)).toEqual(['weekday-deps', 'nightly-review']);
     expect(objects.filter((o) => o.kind === 'Task').map((t) => `${t.metadata.namespace}/${t.metadata.name}`)).toEqual([
       'kubeopencode-system/update-service-a', 'kubeopencode-system/update-service-b', 'kubeopencode-system/update-service-c',
       'dev-team-a/fix-bug-123', 'dev-team-b/fix-bug-123', 'default/my-task', 'default/review-api',
@@ -32,6 +33,16 @@ describe('the examples', () => {
       expect(agent).toBeDefined();
       const { pod } = renderTask({ task, agent: applyDefaults('Agent', agent), configMaps });
       expect(pod.metadata.namespace).toBe(agent.metadata.namespace);
+    }
+  });
+
+  test('every CronTask\'s Task template is a valid Task that renders to a Pod in its Agent\'s namespace', () => {
+    for (const cron of objects.filter((o) => o.kind === 'CronTask')) {
+      const task = { apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Task', metadata: { name: `${cron.metadata.name}-1`, namespace: cron.metadata.namespace }, spec: cron.spec.taskTemplate.spec };
+      expect(formatFieldErrors(validateObject('Task', task))).toBe('');
+      const defaulted = applyDefaults('Task', task) as any;
+      const agent = objects.find((o) => o.kind === 'Agent' && o.metadata.name === defaulted.spec.agentRef.name);
+      expect(renderTask({ task: defaulted, agent: applyDefaults('Agent', agent), configMaps: {} }).pod.metadata.namespace).toBe(agent.metadata.namespace);
     }
   });
 
@@ -66,7 +77,7 @@ describe('the examples', () => {
     try {
       examplesApp(dir).synth();
       expect(readdirSync(dir).sort()).toEqual(['contexts.k8s.yaml', 'crds.k8s.yaml', 'cross-namespace.k8s.yaml', 'github-pr-review.k8s.yaml', 'gitops.k8s.yaml',
-        'outputs.k8s.yaml', 'tasks-as-code.k8s.yaml']);
+        'outputs.k8s.yaml', 'scheduled.k8s.yaml', 'tasks-as-code.k8s.yaml']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

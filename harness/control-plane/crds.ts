@@ -11,7 +11,7 @@ import { waitFor } from '../wait.js';
 
 export const FIELD_MANAGER = 'kubeopencode-tests';
 
-/** Server-side applies the three kubeopencode CRDs and waits until each is Established. */
+/** Server-side applies the kubeopencode CRDs and waits until each is Established. */
 export async function installCrds(kubeconfigPath: string): Promise<string[]> {
   const started = Date.now();
   const kc: KubeConfig = loadKubeConfig(kubeconfigPath);

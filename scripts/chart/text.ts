@@ -154,12 +154,12 @@ export function chartReadme(rows: readonly ValueRow[], version: string): string 
 
 <!-- ${GENERATED} -->
 
-Installs the KubeOpenCode operator: the \`Task\`, \`Agent\` and \`KubeOpenCodeConfig\` CRDs
+Installs the KubeOpenCode operator: the \`Task\`, \`Agent\`, \`CronTask\` and \`KubeOpenCodeConfig\` CRDs
 (group \`kubeopencode.io/v1alpha1\`), the controller Deployment, its ServiceAccount and
 least-privilege RBAC. Chart and app version ${version}.
 
 The chart is generated from the \`KubeOpenCodeOperator\` cdk8s construct
-(\`src/constructs/kubeopencode-operator.ts\`) by \`scripts/chart.ts\`; the same construct,
+(\`src/constructs/operator/kubeopencode-operator.ts\`) by \`scripts/chart.ts\`; the same construct,
 used in a cdk8s app, produces the same objects with concrete values.
 
 ## Install
@@ -189,7 +189,7 @@ controller:
 
 | Object | Name | Scope |
 | --- | --- | --- |
-| CustomResourceDefinitions | tasks, agents, kubeopencodeconfigs .kubeopencode.io | cluster (from \`crds/\`, installed once, never upgraded or deleted by Helm) |
+| CustomResourceDefinitions | tasks, agents, crontasks, kubeopencodeconfigs .kubeopencode.io | cluster (from \`crds/\`, installed once, never upgraded or deleted by Helm) |
 | Deployment | \`<fullname>-controller\` | release namespace |
 | ServiceAccount | \`<fullname>-controller\` (\`serviceAccount.create\`) | release namespace |
 | ClusterRole, ClusterRoleBinding | \`<fullname>-controller\` (\`rbac.create\`) | cluster |

@@ -8,6 +8,7 @@ export const Kinds = {
   task: { kind: 'Task', plural: 'tasks', singular: 'task', shortName: 'tk' },
   agent: { kind: 'Agent', plural: 'agents', singular: 'agent', shortName: 'ag' },
   config: { kind: 'KubeOpenCodeConfig', plural: 'kubeopencodeconfigs', singular: 'kubeopencodeconfig', shortName: 'koc' },
+  cronTask: { kind: 'CronTask', plural: 'crontasks', singular: 'crontask', shortName: 'ct' },
 } as const;
 
 /** The one KubeOpenCodeConfig the reconciler reads. */
@@ -20,6 +21,8 @@ export const Labels = {
   taskNamespace: `${GROUP}/task-namespace`,
   taskUid: `${GROUP}/task-uid`,
   agent: `${GROUP}/agent`,
+  /** On Tasks a CronTask made: the CronTask's name. */
+  cronTask: `${GROUP}/crontask`,
 } as const;
 
 /** Value of the managed-by label on every object the reconciler creates. */
@@ -28,6 +31,10 @@ export const MANAGED_BY = 'kubeopencode';
 export const Annotations = {
   /** `kubeopencode.io/stop: "true"` stops a Task (the seed's contract). */
   stop: `${GROUP}/stop`,
+  /** On a CronTask: each new value makes one Task now (`kubectl annotate crontask x kubeopencode.io/run-now="$(date +%s)" --overwrite`). */
+  runNow: `${GROUP}/run-now`,
+  /** On Tasks a CronTask made: the time they were due (RFC 3339), or `manual`. */
+  scheduledAt: `${GROUP}/scheduled-at`,
 } as const;
 
 /** Finalizer on cross-namespace Tasks, whose children cannot carry an ownerReference. */
@@ -71,6 +78,9 @@ export const Reason = {
   userStopped: 'UserStopped',
   outputsTruncated: 'OutputsTruncated',
   outputsUnreadable: 'OutputsUnreadable',
+  invalidSchedule: 'InvalidSchedule',
+  scheduled: 'Scheduled',
+  suspended: 'Suspended',
 } as const;
 
 /** Agent types of ContextItem. */

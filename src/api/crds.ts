@@ -1,6 +1,7 @@
 import { agentSpecSchema, agentStatusSchema } from './agent.js';
 import { configNameRule, configSpecSchema } from './config.js';
 import { GROUP, Kinds, VERSION } from './constants.js';
+import { cronTaskSpecSchema, cronTaskStatusSchema } from './crontask.js';
 import { JSONSchema, toCrdSchema, withRules } from './schema.js';
 import { taskSpecSchema, taskStatusSchema } from './task.js';
 
@@ -8,7 +9,7 @@ type KindNames = (typeof Kinds)[keyof typeof Kinds];
 
 interface PrinterColumn {
   readonly name: string;
-  readonly type: 'string' | 'integer' | 'date';
+  readonly type: 'string' | 'integer' | 'boolean' | 'date';
   readonly jsonPath: string;
   readonly description: string;
   readonly priority?: number;
@@ -85,7 +86,22 @@ export const configCrd: CrdDefinition = {
   ],
 };
 
-export const CRD_DEFINITIONS: readonly CrdDefinition[] = [taskCrd, agentCrd, configCrd];
+export const cronTaskCrd: CrdDefinition = {
+  names: Kinds.cronTask,
+  scope: 'Namespaced',
+  description: 'A CronTask makes a Task on a schedule, like a CronJob makes Jobs.',
+  schema: objectSchema('A CronTask makes a Task on a schedule.', cronTaskSpecSchema, cronTaskStatusSchema),
+  printerColumns: [
+    { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule', description: 'When Tasks are made.' },
+    { name: 'Suspend', type: 'boolean', jsonPath: '.spec.suspend', description: 'No Tasks on schedule while true.' },
+    { name: 'Active', type: 'string', jsonPath: '.status.active[*].name', description: 'Tasks not finished yet.', priority: 1 },
+    { name: 'Last', type: 'date', jsonPath: '.status.lastScheduleTime', description: 'The latest scheduled Task.' },
+    { name: 'Next', type: 'date', jsonPath: '.status.nextScheduleTime', description: 'When the next Task is due.' },
+    age,
+  ],
+};
+
+export const CRD_DEFINITIONS: readonly CrdDefinition[] = [taskCrd, agentCrd, configCrd, cronTaskCrd];
 
 /** The CustomResourceDefinition manifest of one kind, as the API server takes it. */
 export function crdManifest(def: CrdDefinition): Record<string, unknown> {

@@ -12,3 +12,4 @@ export * from './crds.js';
 export * from './names.js';
 export * from './outputs-format.js';
 export * from './namespace-glob.js';
+export * from './crontask.js';

@@ -4,7 +4,7 @@
  * same field paths and rule messages, and apply the same defaults.
  */
 import { Ajv, ErrorObject, ValidateFunction } from 'ajv';
-import { agentCrd, configCrd, CrdDefinition, taskCrd } from './crds.js';
+import { CRD_DEFINITIONS, CrdDefinition } from './crds.js';
 import { JSONSchema, Rule } from './schema.js';
 
 /** One problem with an object, as the API server would word it: a field path and a message. */
@@ -159,22 +159,20 @@ function newAjv(useDefaults: boolean): Ajv {
   return ajv;
 }
 
-let validators: Record<'Task' | 'Agent' | 'KubeOpenCodeConfig', KindValidator> | undefined;
+export type KubeOpenCodeKind = 'Task' | 'Agent' | 'KubeOpenCodeConfig' | 'CronTask';
 
-function validatorFor(kind: 'Task' | 'Agent' | 'KubeOpenCodeConfig'): KindValidator {
+let validators: Map<string, KindValidator> | undefined;
+
+function validatorFor(kind: KubeOpenCodeKind): KindValidator {
   if (!validators) {
     const ajv = newAjv(false);
     const defaults = newAjv(true);
-    validators = {
-      Task: new KindValidator(ajv, defaults, taskCrd),
-      Agent: new KindValidator(ajv, defaults, agentCrd),
-      KubeOpenCodeConfig: new KindValidator(ajv, defaults, configCrd),
-    };
+    validators = new Map(CRD_DEFINITIONS.map((def) => [def.names.kind, new KindValidator(ajv, defaults, def)]));
   }
-  return validators[kind];
+  const validator = validators.get(kind);
+  if (!validator) throw new Error(`no CRD of kind ${kind}`);
+  return validator;
 }
-
-export type KubeOpenCodeKind = 'Task' | 'Agent' | 'KubeOpenCodeConfig';
 
 /** Validates a whole object (apiVersion, kind, metadata, spec, status) of one of our kinds. */
 export function validateObject(kind: KubeOpenCodeKind, obj: unknown): FieldError[] {

@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './kubeopencode-crds.js';
 export * from './agent.js';
 export * from './task.js';
+export * from './crontask.js';
 export * from './context-plan.js';
 export * from './context-volume.js';
 export * from './task-pod.js';

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { agentCrd, configCrd, CrdDefinition, crdManifest, taskCrd } from '../api/crds.js';
+import { agentCrd, configCrd, CrdDefinition, crdManifest, cronTaskCrd, taskCrd } from '../api/crds.js';
 
 export interface KubeOpenCodeCrdsProps {
   /**
@@ -11,14 +11,17 @@ export interface KubeOpenCodeCrdsProps {
 }
 
 /**
- * The three CustomResourceDefinitions of kubeopencode.io/v1alpha1: Task, Agent and
+ * The CustomResourceDefinitions of kubeopencode.io/v1alpha1: Task, Agent, CronTask and
  * KubeOpenCodeConfig, with structural schemas, defaults, CEL rules, the status
- * subresource, short names (tk, ag, koc) and printer columns.
+ * subresource, short names (tk, ag, ct, koc) and printer columns.
  */
 export class KubeOpenCodeCrds extends Construct {
   public readonly task: ApiObject;
   public readonly agent: ApiObject;
   public readonly config: ApiObject;
+  public readonly cronTask: ApiObject;
+  /** Every CRD, in install order. */
+  public readonly all: readonly ApiObject[];
 
   constructor(scope: Construct, id: string, props: KubeOpenCodeCrdsProps = {}) {
     super(scope, id);
@@ -30,5 +33,7 @@ export class KubeOpenCodeCrds extends Construct {
     this.task = add(taskCrd);
     this.agent = add(agentCrd);
     this.config = add(configCrd);
+    this.cronTask = add(cronTaskCrd);
+    this.all = [this.task, this.agent, this.config, this.cronTask];
   }
 }

@@ -56,20 +56,27 @@ export class TaskConstruct extends Construct {
     return this;
   }
 
-  private agentRef(): AgentRef | undefined {
-    const agent = this.props.agent;
-    if (!(agent instanceof AgentConstruct)) return agent;
-    const ownNamespace = this.resource.metadata.namespace;
-    return { name: agent.name, namespace: agent.namespace !== ownNamespace ? agent.namespace : undefined };
-  }
-
   private spec(): koc.TaskSpec {
-    const { metadata: _metadata, agent: _agent, ...spec } = this.props;
-    return {
-      ...spec,
-      agentRef: this.agentRef(),
-      contexts: nonEmpty(this.contexts.map(toL1Context)),
-      outputs: this.outputParameters.length ? { parameters: this.outputParameters } : undefined,
-    } as koc.TaskSpec;
+    return taskSpecOf(this.props, this.resource.metadata.namespace, this.contexts, this.outputParameters);
   }
+}
+
+/** How a Task names its Agent: an AgentConstruct of another namespace is referred to across namespaces. */
+function agentRefOf(agent: AgentConstruct | AgentRef | undefined, ownNamespace: string | undefined): AgentRef | undefined {
+  if (!(agent instanceof AgentConstruct)) return agent;
+  return { name: agent.name, namespace: agent.namespace !== ownNamespace ? agent.namespace : undefined };
+}
+
+/** The spec of a Task (or of a CronTask's template) from construct props. */
+export function taskSpecOf(
+  props: Omit<TaskConstructProps, 'metadata'>, ownNamespace: string | undefined, contexts: ContextItem[], outputs: OutputParameter[],
+): koc.TaskSpec {
+  const { agent, ...spec } = props as TaskConstructProps;
+  delete (spec as { metadata?: unknown }).metadata;
+  return {
+    ...spec,
+    agentRef: agentRefOf(agent, ownNamespace),
+    contexts: nonEmpty(contexts.map(toL1Context)),
+    outputs: outputs.length ? { parameters: outputs } : undefined,
+  } as koc.TaskSpec;
 }

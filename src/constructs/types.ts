@@ -62,6 +62,14 @@ export type TaskSpec = Omit<koc.TaskSpec, 'contexts' | 'outputs'> & {
 
 export type ConfigSpec = koc.KubeOpenCodeConfigSpec;
 
+export type CronTaskSpec = Omit<koc.CronTaskSpec, 'concurrencyPolicy' | 'taskTemplate'> & {
+  readonly concurrencyPolicy?: 'Allow' | 'Forbid' | 'Replace';
+  readonly taskTemplate: {
+    readonly metadata?: { readonly labels?: Readonly<Record<string, string>>; readonly annotations?: Readonly<Record<string, string>> };
+    readonly spec: TaskSpec;
+  };
+};
+
 /** The metadata fields our objects are identified by. */
 export interface ObjectMeta {
   readonly name: string;
@@ -74,4 +82,12 @@ export interface ObjectMeta {
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly finalizers?: readonly string[];
+  readonly ownerReferences?: readonly {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly name: string;
+    readonly uid: string;
+    readonly controller?: boolean;
+    readonly blockOwnerDeletion?: boolean;
+  }[];
 }

@@ -3,7 +3,7 @@ import { V1Pod } from '@kubernetes/client-node';
 import { AdmissionState } from './admission-state.js';
 import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';
-import { AgentObject, ConfigObject, TaskObject } from './objects.js';
+import { AgentObject, ConfigObject, CronTaskObject, TaskObject } from './objects.js';
 import type { Logger } from './runtime/logger.js';
 import { Store } from './runtime/store.js';
 import type { TaskMetrics } from './task-metrics.js';
@@ -13,10 +13,13 @@ export interface Caches {
   readonly agents: Store<AgentObject>;
   readonly pods: Store<V1Pod>;
   readonly configs: Store<ConfigObject>;
+  readonly cronTasks: Store<CronTaskObject>;
 }
 
 /** Index of the Task cache: Tasks by the `namespace/name` of their Agent. */
 export const TASKS_BY_AGENT = 'agent';
+/** Index of the Task cache: Tasks by the `namespace/name` of the CronTask that made them (label). */
+export const CRONTASK_TASKS = 'crontask';
 /** Index of the Task cache: Tasks by namespace. */
 export const TASKS_BY_NAMESPACE = 'namespace';
 
@@ -24,6 +27,7 @@ export const TASKS_BY_NAMESPACE = 'namespace';
 export const taskKey = (namespaceName: string): string => `task:${namespaceName}`;
 export const agentKey = (namespaceName: string): string => `agent:${namespaceName}`;
 export const retentionKey = (namespace: string): string => `retention:${namespace}`;
+export const cronTaskKey = (namespaceName: string): string => `crontask:${namespaceName}`;
 
 export interface ReconcileContext {
   readonly kube: KubeClient;

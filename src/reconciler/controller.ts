@@ -6,10 +6,11 @@ import { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { AdmissionState } from './admission-state.js';
 import { reconcileAgent } from './agent.js';
 import { reconcileRetention } from './cleanup.js';
-import { agentKey, Caches, ReconcileContext, Result, TASKS_BY_AGENT, TASKS_BY_NAMESPACE, taskKey } from './context.js';
+import { agentKey, Caches, CRONTASK_TASKS, cronTaskKey, ReconcileContext, Result, TASKS_BY_AGENT, TASKS_BY_NAMESPACE, taskKey } from './context.js';
+import { reconcileCronTask } from './crontask.js';
 import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';
-import { AgentObject, agentKeyOf, ConfigObject, keyOf, TaskObject } from './objects.js';
+import { AgentObject, agentKeyOf, ConfigObject, CronTaskObject, keyOf, TaskObject } from './objects.js';
 import { isNetworkError } from './runtime/api-errors.js';
 import { Informer } from './runtime/informer.js';
 import type { Logger } from './runtime/logger.js';
@@ -45,6 +46,11 @@ export interface ControllerOptions {
    * @default - the KubeOpenCodeConfig named "cluster"
    */
   readonly config?: ConfigObject['spec'];
+  /**
+   * The clock of every decision (due times of CronTasks, timeouts, TTLs); tests move it by hand.
+   * @default - the system clock
+   */
+  readonly now?: () => Date;
 }
 
 type Handler = (ctx: ReconcileContext, key: string) => Promise<Result>;
@@ -53,6 +59,7 @@ const handlers: Record<string, Handler> = {
   task: reconcileTask,
   agent: reconcileAgent,
   retention: reconcileRetention,
+  crontask: reconcileCronTask,
 };
 
 export class Controller {
@@ -70,12 +77,17 @@ export class Controller {
       agents: new Store<AgentObject>(),
       pods: new Store<V1Pod>(),
       configs: new Store<ConfigObject>(),
+      cronTasks: new Store<CronTaskObject>(),
     };
     this.caches.tasks.addIndex(TASKS_BY_AGENT, (t) => {
       const ref = agentKeyOf(t);
       return [`${ref.namespace}/${ref.name}`];
     });
     this.caches.tasks.addIndex(TASKS_BY_NAMESPACE, (t) => [t.metadata.namespace]);
+    this.caches.tasks.addIndex(CRONTASK_TASKS, (t) => {
+      const cron = t.metadata.labels?.[Labels.cronTask];
+      return cron ? [`${t.metadata.namespace}/${cron}`] : [];
+    });
     this.context = {
       kube,
       caches: this.caches,
@@ -83,7 +95,7 @@ export class Controller {
       events: new EventRecorder(kube.core, options.logger, options.identity),
       logger: options.logger,
       metrics: this.setUpMetrics(),
-      now: () => new Date(),
+      now: options.now ?? (() => new Date()),
       admission: new AdmissionState(),
       statusIntervalMs: options.statusIntervalMs ?? 2000,
       contextRetryMs: options.contextRetryMs ?? 30_000,
@@ -120,6 +132,7 @@ export class Controller {
     const tasks = this.informer<TaskObject>('tasks', this.caches.tasks, `${api}/${Kinds.task.plural}`);
     const onTask = (t: TaskObject, old?: TaskObject) => {
       this.queue.add(taskKey(keyOf(t)));
+      this.wakeCronTask(t);
       const agent = agentKeyOf(t);
       this.wakeAgent(`${agent.namespace}/${agent.name}`);
       if (old) {
@@ -135,6 +148,7 @@ export class Controller {
       if (t.status?.phase === Phase.running) this.context.admission.slotFreed(`${agent.namespace}/${agent.name}`);
       this.context.admission.forgetTask(keyOf(t));
       this.queue.add(agentKey(`${agent.namespace}/${agent.name}`));
+      this.wakeCronTask(t);
     }));
     tasks.onResync(ours((t: TaskObject) => this.queue.add(taskKey(keyOf(t)))));
 
@@ -144,6 +158,12 @@ export class Controller {
     agents.onUpdate((_old, a) => onAgent(a));
     agents.onDelete(onAgent);
     agents.onResync(onAgent);
+
+    const cronTasks = this.informer<CronTaskObject>('crontasks', this.caches.cronTasks, `${api}/${Kinds.cronTask.plural}`);
+    const onCronTask = ours((c: CronTaskObject) => this.queue.add(cronTaskKey(keyOf(c))));
+    cronTasks.onAdd(onCronTask);
+    cronTasks.onUpdate((_old, c) => onCronTask(c));
+    cronTasks.onResync(onCronTask);
 
     if (this.options.config) {
       this.caches.configs.upsert({ metadata: { name: CLUSTER_CONFIG_NAME }, spec: this.options.config });
@@ -168,6 +188,12 @@ export class Controller {
     pods.onAdd(onPod);
     pods.onUpdate((_old, p) => onPod(p));
     pods.onDelete(onPod);
+  }
+
+  /** A Task that a CronTask made changed: its CronTask may make the next one (Forbid) or prune. */
+  private wakeCronTask(task: TaskObject): void {
+    const cron = task.metadata.labels?.[Labels.cronTask];
+    if (cron) this.queue.add(cronTaskKey(`${task.metadata.namespace}/${cron}`));
   }
 
   /**

@@ -1,9 +1,15 @@
-/** Kubernetes Events for Task transitions, sent without holding up the reconcile. */
+/** Kubernetes Events for transitions of our objects, sent without holding up the reconcile. */
 import { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
 import { TaskObject } from './objects.js';
 import type { Logger } from './runtime/logger.js';
 import { TaskEvent } from './status.js';
 import { API_VERSION, Kinds } from '../api/constants.js';
+import { ObjectMeta } from '../constructs/types.js';
+
+/** One of our namespaced objects. */
+interface Involved {
+  readonly metadata: ObjectMeta & { readonly namespace: string };
+}
 
 export class EventRecorder {
   private readonly inFlight = new Set<Promise<void>>();
@@ -12,16 +18,22 @@ export class EventRecorder {
 
   /** Records an Event on a Task; failures are logged, never thrown. */
   public taskEvent(task: TaskObject, event: TaskEvent, now: Date): void {
+    this.record(Kinds.task.kind, task, event, now);
+  }
+
+  /** Records an Event on one of our objects of `kind`; failures are logged, never thrown. */
+  public record(kind: string, object: Involved, event: TaskEvent, now: Date): void {
     if (!this.core) return;
+    const { metadata } = object;
     const body: CoreV1Event = {
-      metadata: { generateName: `${task.metadata.name}.`, namespace: task.metadata.namespace },
+      metadata: { generateName: `${metadata.name}.`, namespace: metadata.namespace },
       involvedObject: {
         apiVersion: API_VERSION,
-        kind: Kinds.task.kind,
-        name: task.metadata.name,
-        namespace: task.metadata.namespace,
-        uid: task.metadata.uid,
-        resourceVersion: task.metadata.resourceVersion,
+        kind,
+        name: metadata.name,
+        namespace: metadata.namespace,
+        uid: metadata.uid,
+        resourceVersion: metadata.resourceVersion,
       },
       type: event.type,
       reason: event.reason,
@@ -33,7 +45,7 @@ export class EventRecorder {
       lastTimestamp: now,
       count: 1,
     };
-    const sent = this.core.createNamespacedEvent({ namespace: task.metadata.namespace, body })
+    const sent = this.core.createNamespacedEvent({ namespace: metadata.namespace, body })
       .then(() => undefined, (e) => this.logger.warn('could not record event', { reason: event.reason, error: String(e) }));
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));

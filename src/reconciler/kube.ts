@@ -5,12 +5,12 @@
 import {
   CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
 } from '@kubernetes/client-node';
-import { AgentObject, StatusPatch, TaskObject } from './objects.js';
-import { Manifest } from './render.js';
+import { AgentObject, CronTaskObject, Manifest, StatusPatch, TaskObject } from './objects.js';
 import { httpStatusOf, isConflict, isNotFound } from './runtime/api-errors.js';
 import { PooledConnection } from './runtime/connection.js';
 import { AgentStatus } from '../api/agent.js';
 import { FIELD_MANAGER, GROUP, Kinds, VERSION } from '../api/constants.js';
+import { CronTaskStatus } from '../api/crontask.js';
 import { TaskStatus } from '../api/task.js';
 
 /**
@@ -124,6 +124,31 @@ export class KubeClient {
       name: task.metadata.name,
       body: { preconditions: { uid: task.metadata.uid } },
     });
+  }
+
+  /** Creates a Task; on AlreadyExists returns the existing one (created false). */
+  public async createTask(task: TaskObject): Promise<{ task: TaskObject; created: boolean }> {
+    const target = { group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural };
+    try {
+      const created = await this.custom.createNamespacedCustomObject({ ...target, body: task, fieldManager: FIELD_MANAGER }) as TaskObject;
+      return { task: created, created: true };
+    } catch (e) {
+      if (!isConflict(e)) throw e;
+      return { task: await this.getTask(task.metadata.namespace, task.metadata.name), created: false };
+    }
+  }
+
+  /** Writes a CronTask's status, conditional on its resourceVersion. */
+  public async patchCronTaskStatus(cron: CronTaskObject, status: StatusPatch<CronTaskStatus>): Promise<CronTaskObject> {
+    return this.custom.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: cron.metadata.namespace,
+      plural: Kinds.cronTask.plural,
+      name: cron.metadata.name,
+      body: { metadata: { resourceVersion: cron.metadata.resourceVersion }, status },
+      fieldManager: FIELD_MANAGER,
+    }, mergePatch) as Promise<CronTaskObject>;
   }
 
   public async patchAgentStatus(agent: AgentObject, status: StatusPatch<AgentStatus>): Promise<AgentObject> {

@@ -1,7 +1,8 @@
 /** The shapes of our resources as the API server returns them. */
 import { AgentStatus } from '../api/agent.js';
+import { CronTaskStatus } from '../api/crontask.js';
 import { TaskStatus } from '../api/task.js';
-import { AgentSpec, ConfigSpec, ObjectMeta, TaskSpec } from '../constructs/types.js';
+import { AgentSpec, ConfigSpec, CronTaskSpec, ObjectMeta, TaskSpec } from '../constructs/types.js';
 
 export interface TaskObject {
   readonly apiVersion?: string;
@@ -19,10 +20,22 @@ export interface AgentObject {
   readonly status?: AgentStatus;
 }
 
+export interface CronTaskObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: ObjectMeta & { readonly namespace: string };
+  readonly spec: CronTaskSpec;
+  readonly status?: CronTaskStatus;
+}
+
 export interface ConfigObject {
   readonly metadata: ObjectMeta;
   readonly spec: ConfigSpec;
 }
+
+/** A Kubernetes object as plain JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
 
 /** Status fields set to null are removed by the merge patch. */
 export type StatusPatch<S> = { [K in keyof S]?: S[K] | null };

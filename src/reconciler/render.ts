@@ -4,7 +4,7 @@
  * both call this, so a preview is exactly what the operator creates.
  */
 import { App, Chart } from 'cdk8s';
-import { AgentObject, TaskObject } from './objects.js';
+import { AgentObject, Manifest, TaskObject } from './objects.js';
 import { Defaults, ContextType } from '../api/constants.js';
 import { TaskPod } from '../constructs/task-pod.js';
 import { ConfigSpec } from '../constructs/types.js';
@@ -16,10 +16,6 @@ export interface RenderInput {
   readonly configMaps?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly config?: ConfigSpec;
 }
-
-/** A Kubernetes object as plain JSON. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
 
 export interface RenderedTask {
   readonly pod: Manifest;

@@ -7,7 +7,7 @@ import { V1Pod } from '@kubernetes/client-node';
 import { holdsSlot, isStopRequested } from './admission.js';
 import { childNames, ContextError, createChildren, podFailure, podStuck, readOutputs, renderChildren } from './children.js';
 import { cleanupFinished } from './cleanup.js';
-import { agentKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
+import { agentKey, cronTaskKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
 import { isPermanentRejection, TaskGoneError } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, agentKeyOf, keyOf, TaskObject } from './objects.js';
@@ -16,7 +16,7 @@ import { apiMessage, isConflict, isNotFound } from './runtime/api-errors.js';
 import { kubeTime } from './runtime/time.js';
 import { patchTaskStatusRetrying, TaskChangedError } from './status-write.js';
 import { changes, conditionOf, TaskTransitions, Transition } from './status.js';
-import { ConditionType, FINISHED_PHASES, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
+import { ConditionType, FINISHED_PHASES, Labels, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
 
 export async function reconcileTask(ctx: ReconcileContext, key: string): Promise<Result> {
   const task = ctx.caches.tasks.get(key);
@@ -279,6 +279,7 @@ class TaskReconcile {
   private async write(transition: Transition): Promise<void> {
     if (!changes(this.task, transition.status)) return;
     const heldSlot = holdsSlot(this.task);
+    const phaseBefore = this.task.status?.phase;
     const updated = await patchTaskStatusRetrying(this.ctx.kube, this.task, transition.status);
     this.ctx.caches.tasks.upsert(updated);
     this.task = updated;
@@ -289,6 +290,10 @@ class TaskReconcile {
       this.ctx.admission.slotFreed(this.agentName);
       this.ctx.enqueue(agentKey(this.agentName));
     }
+    // This write's watch event finds the cache current and wakes no one: tell the CronTask
+    // that made the Task (Forbid waits for it to end; history counts finished ones).
+    const cronTask = updated.metadata.labels?.[Labels.cronTask];
+    if (cronTask && updated.status?.phase !== phaseBefore) this.ctx.enqueue(cronTaskKey(`${updated.metadata.namespace}/${cronTask}`));
   }
 
   private async setFinalizers(finalizers: string[]): Promise<void> {

@@ -52,6 +52,7 @@ describe('examples apply with server-side apply', () => {
 const task = (spec: object) => ({ apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Task', metadata: { name: 'bad' }, spec: { description: 'x', ...spec } });
 const agent = (spec: object) => ({ apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Agent', metadata: { name: 'bad' }, spec });
 const ctx = (c: object) => task({ contexts: [c] });
+const cronTask = (spec: object) => ({ apiVersion: 'kubeopencode.io/v1alpha1', kind: 'CronTask', metadata: { name: 'bad' }, spec: { schedule: '@daily', taskTemplate: { spec: { description: 'x' } }, ...spec } });
 const cred = (c: object) => agent({ credentials: [{ name: 'c', secretRef: { name: 's' }, ...c }] });
 
 /** A stand-in for a description over the cap; Jest would choke printing the real one in test titles. */
@@ -88,6 +89,11 @@ const invalid: [string, Record<string, any>, string, string | undefined][] = [
   ['a relative credential mountPath', cred({ mountPath: 'etc/creds' }), 'spec.credentials[0].mountPath', 'must be an absolute path'],
   ['a credential mounted over /tools', cred({ mountPath: '/tools' }), 'spec.credentials[0].mountPath', 'must not be /tools or inside it'],
   ['a namespace glob with spaces', agent({ allowedNamespaces: ['dev team'] }), 'spec.allowedNamespaces[0]', 'must be a namespace name or a glob of one'],
+  ['a CronTask schedule with four fields', cronTask({ schedule: '0 3 * *' }), 'spec.schedule', 'must have five fields'],
+  ['a CronTask schedule with a time zone in it', cronTask({ schedule: 'CRON_TZ=UTC 0 3 * * *' }), 'spec.schedule', 'must not set the time zone with TZ='],
+  ['a CronTask time zone that is no IANA name', cronTask({ timeZone: 'UTC+2 hours' }), 'spec.timeZone', 'must be an IANA time zone name'],
+  ['a CronTask whose Task template breaks the Task rules', cronTask({ taskTemplate: { spec: { description: 'x', contexts: [{ type: 'Git', git: { repository: 'https://x/r.git' } }] } } }), 'spec.taskTemplate.spec.contexts[0]', undefined],
+  ['a CronTask with an unknown concurrency policy', cronTask({ concurrencyPolicy: 'Queue' }), 'spec.concurrencyPolicy', undefined],
   ['a namespace glob with an unclosed [', agent({ allowedNamespaces: ['staging', 'dev-[a-z'] }), 'spec.allowedNamespaces[1]', 'is not a glob that can match a namespace'],
   ['a namespace glob with a ! inside', agent({ allowedNamespaces: ['dev!'] }), 'spec.allowedNamespaces[0]', 'is not a glob that can match a namespace'],
   ['a reserved Pod label', agent({ podSpec: { labels: { 'kubeopencode.io/task': 'x' } } }), 'spec.podSpec.labels', 'labels must not use the kubeopencode.io/ prefix'],
@@ -107,7 +113,7 @@ const invalid: [string, Record<string, any>, string, string | undefined][] = [
 describe('bad input is refused by the API server and by the offline validator, with the same field', () => {
   test.each(invalid)('%s', async (_what, template, field, message) => {
     const obj = withHugeDescription(template);
-    const kind = obj.kind as 'Task' | 'Agent';
+    const kind = obj.kind as 'Task' | 'Agent' | 'CronTask';
     const offline = validateObject(kind, obj);
     expect(offline.map((e) => e.field)).toContain(field);
     if (message) expect(offline.find((e) => e.field === field)?.message).toContain(message);

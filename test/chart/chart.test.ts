@@ -48,6 +48,7 @@ describe('the committed chart', () => {
   test('templates and CRDs: one file per object', () => {
     expect(Object.keys(generated).filter((p) => p.startsWith('templates/') || p.startsWith('crds/')).sort()).toEqual([
       'crds/agents.kubeopencode.io.yaml',
+      'crds/crontasks.kubeopencode.io.yaml',
       'crds/kubeopencodeconfigs.kubeopencode.io.yaml',
       'crds/tasks.kubeopencode.io.yaml',
       'templates/NOTES.txt',

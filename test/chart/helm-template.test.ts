@@ -77,7 +77,7 @@ describeWithHelm('helm and the generated chart', () => {
     ]);
     const withCrds = await template('kubeopencode', 'kubeopencode-system', '--include-crds');
     expect(withCrds.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort())
-      .toEqual(['agents.kubeopencode.io', 'kubeopencodeconfigs.kubeopencode.io', 'tasks.kubeopencode.io']);
+      .toEqual(['agents.kubeopencode.io', 'crontasks.kubeopencode.io', 'kubeopencodeconfigs.kubeopencode.io', 'tasks.kubeopencode.io']);
   });
 
   test('the seed README\'s values example works as it is', async () => {

@@ -27,6 +27,7 @@ describe('kubeopencode CRDs', () => {
     ['tasks.kubeopencode.io', 'tk'],
     ['agents.kubeopencode.io', 'ag'],
     ['kubeopencodeconfigs.kubeopencode.io', 'koc'],
+    ['crontasks.kubeopencode.io', 'ct'],
   ])('%s is Established with short name %s', async (name, shortName) => {
     const crd = await kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name });
     expect(crd.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));

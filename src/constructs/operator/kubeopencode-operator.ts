@@ -44,7 +44,7 @@ export interface KubeOpenCodeOperatorProps extends DeepPartial<Omit<OperatorValu
    */
   readonly createNamespace?: boolean;
   /**
-   * Include the three CustomResourceDefinitions.
+   * Include the CustomResourceDefinitions (Task, Agent, CronTask, KubeOpenCodeConfig).
    * @default true (Helm templates: false, the chart keeps them in crds/)
    */
   readonly crds?: boolean;

@@ -23,8 +23,9 @@ export const CONTROLLER_CLUSTER_RULES: readonly OperatorRule[] = [
   {
     apiGroups: [GROUP],
     resources: [Kinds.task.plural],
-    verbs: ['get', 'list', 'watch', 'patch', 'delete'],
-    why: 'informer (list, watch); re-read after a 409 (get); the finalizer of cross-namespace Tasks (patch); cleanup by TTL and maxRetainedTasks (delete)',
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+    why: 'informer (list, watch); re-read after a 409 (get); CronTasks make Tasks (create); the finalizer of cross-namespace Tasks (patch); '
+      + 'cleanup by TTL, maxRetainedTasks and CronTask history, and CronTask Replace (delete)',
   },
   { apiGroups: [GROUP], resources: [`${Kinds.task.plural}/status`], verbs: ['patch'], why: 'every phase transition is a merge patch of the status subresource' },
   {
@@ -35,6 +36,14 @@ export const CONTROLLER_CLUSTER_RULES: readonly OperatorRule[] = [
   },
   { apiGroups: [GROUP], resources: [Kinds.agent.plural], verbs: ['list', 'watch'], why: 'informer (Agents are only read from the cache)' },
   { apiGroups: [GROUP], resources: [`${Kinds.agent.plural}/status`], verbs: ['patch'], why: 'runningTasks, queuedTasks and conditions' },
+  { apiGroups: [GROUP], resources: [Kinds.cronTask.plural], verbs: ['list', 'watch'], why: 'informer (CronTasks are only read from the cache)' },
+  { apiGroups: [GROUP], resources: [`${Kinds.cronTask.plural}/status`], verbs: ['patch'], why: 'active Tasks, last and next schedule times, conditions' },
+  {
+    apiGroups: [GROUP],
+    resources: [`${Kinds.cronTask.plural}/finalizers`],
+    verbs: ['update'],
+    why: 'Tasks made by a CronTask carry an ownerReference with blockOwnerDeletion to it (OwnerReferencesPermissionEnforcement)',
+  },
   {
     apiGroups: [GROUP],
     resources: [Kinds.config.plural],

@@ -114,7 +114,8 @@ describe('the RBAC rules and the reconciler', () => {
    */
   const KNOWN_CALLS: Record<string, string> = {
     getNamespacedCustomObject: 'tasks get',
-    patchNamespacedCustomObjectStatus: 'tasks/status, agents/status patch',
+    createNamespacedCustomObject: 'tasks create (CronTasks)',
+    patchNamespacedCustomObjectStatus: 'tasks/status, agents/status, crontasks/status patch',
     patchNamespacedCustomObject: 'tasks patch',
     deleteNamespacedCustomObject: 'tasks delete',
     readNamespacedPod: 'pods get',
@@ -144,7 +145,7 @@ describe('the RBAC rules and the reconciler', () => {
   test('informers list and watch only tasks, agents, the KubeOpenCodeConfig and pods', () => {
     const text = readFileSync(new URL('../../../src/reconciler/controller.ts', import.meta.url), 'utf8');
     const informed = [...text.matchAll(/this\.informer<\w+>\('([a-z]+)'/g)].map((m) => m[1]).sort();
-    expect(informed).toEqual(['agents', 'kubeopencodeconfigs', 'pods', 'tasks']);
+    expect(informed).toEqual(['agents', 'crontasks', 'kubeopencodeconfigs', 'pods', 'tasks']);
     const listWatch = CONTROLLER_CLUSTER_RULES.filter((r) => r.verbs.includes('list') && r.verbs.includes('watch')).map((r) => r.resources[0]).sort();
     expect(listWatch).toEqual(informed);
   });
