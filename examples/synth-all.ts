@@ -6,6 +6,7 @@ import { Contexts } from './contexts.js';
 import { CrossNamespace } from './cross-namespace.js';
 import { GithubPrReview } from './github-pr-review.js';
 import { GitOps } from './gitops.js';
+import { McpServers } from './mcp-servers.js';
 import { Outputs } from './outputs.js';
 import { Scheduled } from './scheduled.js';
 import { TasksAsCode } from './tasks-as-code.js';
@@ -20,6 +21,7 @@ export function examplesApp(outdir = 'dist'): App {
   new Outputs(app, 'outputs');
   new Contexts(app, 'contexts');
   new Scheduled(app, 'scheduled');
+  new McpServers(app, 'mcp-servers');
   new GithubPrReview(app, 'github-pr-review');
   new GitOps(app, 'gitops', { repoURL: 'https://github.com/example-org/tasks-as-code.git' });
   return app;

@@ -147,6 +147,13 @@ export interface AgentSpec {
   readonly maxConcurrentTasks?: number;
 
   /**
+   * MCP servers the agent may use. Every Task of this Agent gets them; a Task adds its own.
+   *
+   * @schema AgentSpec#mcpServers
+   */
+  readonly mcpServers?: AgentSpecMcpServers[];
+
+  /**
    * Output parameters to capture. Every Task captures these; a Task parameter of the same name wins.
    *
    * @schema AgentSpec#outputs
@@ -190,6 +197,7 @@ export function toJson_AgentSpec(obj: AgentSpec | undefined): Record<string, any
     'credentials': obj.credentials?.map(y => toJson_AgentSpecCredentials(y)),
     'executorImage': obj.executorImage,
     'maxConcurrentTasks': obj.maxConcurrentTasks,
+    'mcpServers': obj.mcpServers?.map(y => toJson_AgentSpecMcpServers(y)),
     'outputs': toJson_AgentSpecOutputs(obj.outputs),
     'podSpec': toJson_AgentSpecPodSpec(obj.podSpec),
     'serviceAccountName': obj.serviceAccountName,
@@ -356,6 +364,58 @@ export function toJson_AgentSpecCredentials(obj: AgentSpecCredentials | undefine
     'mountPath': obj.mountPath,
     'name': obj.name,
     'secretRef': toJson_AgentSpecCredentialsSecretRef(obj.secretRef),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An MCP server the agent may use.
+ *
+ * @schema AgentSpecMcpServers
+ */
+export interface AgentSpecMcpServers {
+  /**
+   * Whether the agent connects to it. Default: true.
+   *
+   * @schema AgentSpecMcpServers#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * A server the agent starts as a process inside its own container (the Agent's executor image), over stdio.
+   *
+   * @schema AgentSpecMcpServers#local
+   */
+  readonly local?: AgentSpecMcpServersLocal;
+
+  /**
+   * The server's name in the agent's configuration; a Task's server replaces the Agent's of the same name.
+   *
+   * @schema AgentSpecMcpServers#name
+   */
+  readonly name: string;
+
+  /**
+   * A server reached over HTTP (Streamable HTTP or SSE).
+   *
+   * @schema AgentSpecMcpServers#remote
+   */
+  readonly remote?: AgentSpecMcpServersRemote;
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServers' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServers(obj: AgentSpecMcpServers | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enabled': obj.enabled,
+    'local': toJson_AgentSpecMcpServersLocal(obj.local),
+    'name': obj.name,
+    'remote': toJson_AgentSpecMcpServersRemote(obj.remote),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -683,6 +743,86 @@ export function toJson_AgentSpecCredentialsSecretRef(obj: AgentSpecCredentialsSe
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * A server the agent starts as a process inside its own container (the Agent's executor image), over stdio.
+ *
+ * @schema AgentSpecMcpServersLocal
+ */
+export interface AgentSpecMcpServersLocal {
+  /**
+   * More arguments.
+   *
+   * @schema AgentSpecMcpServersLocal#args
+   */
+  readonly args?: string[];
+
+  /**
+   * The executable and its first arguments.
+   *
+   * @schema AgentSpecMcpServersLocal#command
+   */
+  readonly command: string[];
+
+  /**
+   * Environment of the server process.
+   *
+   * @schema AgentSpecMcpServersLocal#env
+   */
+  readonly env?: AgentSpecMcpServersLocalEnv[];
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServersLocal' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServersLocal(obj: AgentSpecMcpServersLocal | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'args': obj.args?.map(y => y),
+    'command': obj.command?.map(y => y),
+    'env': obj.env?.map(y => toJson_AgentSpecMcpServersLocalEnv(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A server reached over HTTP (Streamable HTTP or SSE).
+ *
+ * @schema AgentSpecMcpServersRemote
+ */
+export interface AgentSpecMcpServersRemote {
+  /**
+   * HTTP headers sent with every request, e.g. Authorization from a Secret.
+   *
+   * @schema AgentSpecMcpServersRemote#headers
+   */
+  readonly headers?: AgentSpecMcpServersRemoteHeaders[];
+
+  /**
+   * The server's URL.
+   *
+   * @schema AgentSpecMcpServersRemote#url
+   */
+  readonly url: string;
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServersRemote' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServersRemote(obj: AgentSpecMcpServersRemote | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'headers': obj.headers?.map(y => toJson_AgentSpecMcpServersRemoteHeaders(y)),
+    'url': obj.url,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * A value the agent leaves in a file, captured into the Task's status when the Pod ends.
  *
  * @schema AgentSpecOutputsParameters
@@ -863,6 +1003,94 @@ export function toJson_AgentSpecContextsUrlSecretRef(obj: AgentSpecContextsUrlSe
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * An environment variable.
+ *
+ * @schema AgentSpecMcpServersLocalEnv
+ */
+export interface AgentSpecMcpServersLocalEnv {
+  /**
+   * The variable name.
+   *
+   * @schema AgentSpecMcpServersLocalEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * A key of a Secret in the Agent's namespace.
+   *
+   * @schema AgentSpecMcpServersLocalEnv#secretKeyRef
+   */
+  readonly secretKeyRef?: AgentSpecMcpServersLocalEnvSecretKeyRef;
+
+  /**
+   * The value, in the clear (anyone who can read the Agent or Task sees it).
+   *
+   * @schema AgentSpecMcpServersLocalEnv#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServersLocalEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServersLocalEnv(obj: AgentSpecMcpServersLocalEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'secretKeyRef': toJson_AgentSpecMcpServersLocalEnvSecretKeyRef(obj.secretKeyRef),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An HTTP header.
+ *
+ * @schema AgentSpecMcpServersRemoteHeaders
+ */
+export interface AgentSpecMcpServersRemoteHeaders {
+  /**
+   * The header name.
+   *
+   * @schema AgentSpecMcpServersRemoteHeaders#name
+   */
+  readonly name: string;
+
+  /**
+   * A key of a Secret in the Agent's namespace.
+   *
+   * @schema AgentSpecMcpServersRemoteHeaders#secretKeyRef
+   */
+  readonly secretKeyRef?: AgentSpecMcpServersRemoteHeadersSecretKeyRef;
+
+  /**
+   * The value, in the clear (anyone who can read the Agent or Task sees it).
+   *
+   * @schema AgentSpecMcpServersRemoteHeaders#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServersRemoteHeaders' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServersRemoteHeaders(obj: AgentSpecMcpServersRemoteHeaders | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'secretKeyRef': toJson_AgentSpecMcpServersRemoteHeadersSecretKeyRef(obj.secretKeyRef),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * A quantity such as 500m or 1Gi.
  *
  * @schema AgentSpecPodSpecResourcesLimits
@@ -948,6 +1176,78 @@ export function toJson_AgentSpecPodSpecSchedulingTolerations(obj: AgentSpecPodSp
     'operator': obj.operator,
     'tolerationSeconds': obj.tolerationSeconds,
     'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A key of a Secret in the Agent's namespace.
+ *
+ * @schema AgentSpecMcpServersLocalEnvSecretKeyRef
+ */
+export interface AgentSpecMcpServersLocalEnvSecretKeyRef {
+  /**
+   * Key in the Secret.
+   *
+   * @schema AgentSpecMcpServersLocalEnvSecretKeyRef#key
+   */
+  readonly key: string;
+
+  /**
+   * Name of the Secret.
+   *
+   * @schema AgentSpecMcpServersLocalEnvSecretKeyRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServersLocalEnvSecretKeyRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServersLocalEnvSecretKeyRef(obj: AgentSpecMcpServersLocalEnvSecretKeyRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A key of a Secret in the Agent's namespace.
+ *
+ * @schema AgentSpecMcpServersRemoteHeadersSecretKeyRef
+ */
+export interface AgentSpecMcpServersRemoteHeadersSecretKeyRef {
+  /**
+   * Key in the Secret.
+   *
+   * @schema AgentSpecMcpServersRemoteHeadersSecretKeyRef#key
+   */
+  readonly key: string;
+
+  /**
+   * Name of the Secret.
+   *
+   * @schema AgentSpecMcpServersRemoteHeadersSecretKeyRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'AgentSpecMcpServersRemoteHeadersSecretKeyRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecMcpServersRemoteHeadersSecretKeyRef(obj: AgentSpecMcpServersRemoteHeadersSecretKeyRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1268,6 +1568,13 @@ export interface CronTaskSpecTaskTemplateSpec {
   readonly description: string;
 
   /**
+   * MCP servers the agent may use. Added to the Agent's; one with the same name as an Agent's replaces it.
+   *
+   * @schema CronTaskSpecTaskTemplateSpec#mcpServers
+   */
+  readonly mcpServers?: CronTaskSpecTaskTemplateSpecMcpServers[];
+
+  /**
    * Output parameters to capture. Merged with the Agent's by name; the Task's win.
    *
    * @schema CronTaskSpecTaskTemplateSpec#outputs
@@ -1292,6 +1599,7 @@ export function toJson_CronTaskSpecTaskTemplateSpec(obj: CronTaskSpecTaskTemplat
     'agentRef': toJson_CronTaskSpecTaskTemplateSpecAgentRef(obj.agentRef),
     'contexts': obj.contexts?.map(y => toJson_CronTaskSpecTaskTemplateSpecContexts(y)),
     'description': obj.description,
+    'mcpServers': obj.mcpServers?.map(y => toJson_CronTaskSpecTaskTemplateSpecMcpServers(y)),
     'outputs': toJson_CronTaskSpecTaskTemplateSpecOutputs(obj.outputs),
     'timeoutSeconds': obj.timeoutSeconds,
   };
@@ -1433,6 +1741,58 @@ export function toJson_CronTaskSpecTaskTemplateSpecContexts(obj: CronTaskSpecTas
     'text': obj.text,
     'type': obj.type,
     'url': toJson_CronTaskSpecTaskTemplateSpecContextsUrl(obj.url),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An MCP server the agent may use.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServers
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServers {
+  /**
+   * Whether the agent connects to it. Default: true.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServers#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * A server the agent starts as a process inside its own container (the Agent's executor image), over stdio.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServers#local
+   */
+  readonly local?: CronTaskSpecTaskTemplateSpecMcpServersLocal;
+
+  /**
+   * The server's name in the agent's configuration; a Task's server replaces the Agent's of the same name.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServers#name
+   */
+  readonly name: string;
+
+  /**
+   * A server reached over HTTP (Streamable HTTP or SSE).
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServers#remote
+   */
+  readonly remote?: CronTaskSpecTaskTemplateSpecMcpServersRemote;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServers' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServers(obj: CronTaskSpecTaskTemplateSpecMcpServers | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enabled': obj.enabled,
+    'local': toJson_CronTaskSpecTaskTemplateSpecMcpServersLocal(obj.local),
+    'name': obj.name,
+    'remote': toJson_CronTaskSpecTaskTemplateSpecMcpServersRemote(obj.remote),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -1672,6 +2032,86 @@ export function toJson_CronTaskSpecTaskTemplateSpecContextsUrl(obj: CronTaskSpec
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * A server the agent starts as a process inside its own container (the Agent's executor image), over stdio.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServersLocal
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServersLocal {
+  /**
+   * More arguments.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocal#args
+   */
+  readonly args?: string[];
+
+  /**
+   * The executable and its first arguments.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocal#command
+   */
+  readonly command: string[];
+
+  /**
+   * Environment of the server process.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocal#env
+   */
+  readonly env?: CronTaskSpecTaskTemplateSpecMcpServersLocalEnv[];
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServersLocal' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServersLocal(obj: CronTaskSpecTaskTemplateSpecMcpServersLocal | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'args': obj.args?.map(y => y),
+    'command': obj.command?.map(y => y),
+    'env': obj.env?.map(y => toJson_CronTaskSpecTaskTemplateSpecMcpServersLocalEnv(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A server reached over HTTP (Streamable HTTP or SSE).
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServersRemote
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServersRemote {
+  /**
+   * HTTP headers sent with every request, e.g. Authorization from a Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemote#headers
+   */
+  readonly headers?: CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders[];
+
+  /**
+   * The server's URL.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemote#url
+   */
+  readonly url: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServersRemote' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServersRemote(obj: CronTaskSpecTaskTemplateSpecMcpServersRemote | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'headers': obj.headers?.map(y => toJson_CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders(y)),
+    'url': obj.url,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * A value the agent leaves in a file, captured into the Task's status when the Pod ends.
  *
  * @schema CronTaskSpecTaskTemplateSpecOutputsParameters
@@ -1764,6 +2204,166 @@ export interface CronTaskSpecTaskTemplateSpecContextsUrlSecretRef {
 export function toJson_CronTaskSpecTaskTemplateSpecContextsUrlSecretRef(obj: CronTaskSpecTaskTemplateSpecContextsUrlSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An environment variable.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnv
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServersLocalEnv {
+  /**
+   * The variable name.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * A key of a Secret in the Agent's namespace.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnv#secretKeyRef
+   */
+  readonly secretKeyRef?: CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef;
+
+  /**
+   * The value, in the clear (anyone who can read the Agent or Task sees it).
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnv#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServersLocalEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServersLocalEnv(obj: CronTaskSpecTaskTemplateSpecMcpServersLocalEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'secretKeyRef': toJson_CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef(obj.secretKeyRef),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An HTTP header.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders {
+  /**
+   * The header name.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders#name
+   */
+  readonly name: string;
+
+  /**
+   * A key of a Secret in the Agent's namespace.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders#secretKeyRef
+   */
+  readonly secretKeyRef?: CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef;
+
+  /**
+   * The value, in the clear (anyone who can read the Agent or Task sees it).
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders(obj: CronTaskSpecTaskTemplateSpecMcpServersRemoteHeaders | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'secretKeyRef': toJson_CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef(obj.secretKeyRef),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A key of a Secret in the Agent's namespace.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef {
+  /**
+   * Key in the Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef#key
+   */
+  readonly key: string;
+
+  /**
+   * Name of the Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef(obj: CronTaskSpecTaskTemplateSpecMcpServersLocalEnvSecretKeyRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A key of a Secret in the Agent's namespace.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef
+ */
+export interface CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef {
+  /**
+   * Key in the Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef#key
+   */
+  readonly key: string;
+
+  /**
+   * Name of the Secret.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef(obj: CronTaskSpecTaskTemplateSpecMcpServersRemoteHeadersSecretKeyRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
     'name': obj.name,
   };
   // filter undefined values
@@ -2100,6 +2700,13 @@ export interface TaskSpec {
   readonly description: string;
 
   /**
+   * MCP servers the agent may use. Added to the Agent's; one with the same name as an Agent's replaces it.
+   *
+   * @schema TaskSpec#mcpServers
+   */
+  readonly mcpServers?: TaskSpecMcpServers[];
+
+  /**
    * Output parameters to capture. Merged with the Agent's by name; the Task's win.
    *
    * @schema TaskSpec#outputs
@@ -2124,6 +2731,7 @@ export function toJson_TaskSpec(obj: TaskSpec | undefined): Record<string, any> 
     'agentRef': toJson_TaskSpecAgentRef(obj.agentRef),
     'contexts': obj.contexts?.map(y => toJson_TaskSpecContexts(y)),
     'description': obj.description,
+    'mcpServers': obj.mcpServers?.map(y => toJson_TaskSpecMcpServers(y)),
     'outputs': toJson_TaskSpecOutputs(obj.outputs),
     'timeoutSeconds': obj.timeoutSeconds,
   };
@@ -2265,6 +2873,58 @@ export function toJson_TaskSpecContexts(obj: TaskSpecContexts | undefined): Reco
     'text': obj.text,
     'type': obj.type,
     'url': toJson_TaskSpecContextsUrl(obj.url),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An MCP server the agent may use.
+ *
+ * @schema TaskSpecMcpServers
+ */
+export interface TaskSpecMcpServers {
+  /**
+   * Whether the agent connects to it. Default: true.
+   *
+   * @schema TaskSpecMcpServers#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * A server the agent starts as a process inside its own container (the Agent's executor image), over stdio.
+   *
+   * @schema TaskSpecMcpServers#local
+   */
+  readonly local?: TaskSpecMcpServersLocal;
+
+  /**
+   * The server's name in the agent's configuration; a Task's server replaces the Agent's of the same name.
+   *
+   * @schema TaskSpecMcpServers#name
+   */
+  readonly name: string;
+
+  /**
+   * A server reached over HTTP (Streamable HTTP or SSE).
+   *
+   * @schema TaskSpecMcpServers#remote
+   */
+  readonly remote?: TaskSpecMcpServersRemote;
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServers' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServers(obj: TaskSpecMcpServers | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'enabled': obj.enabled,
+    'local': toJson_TaskSpecMcpServersLocal(obj.local),
+    'name': obj.name,
+    'remote': toJson_TaskSpecMcpServersRemote(obj.remote),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -2504,6 +3164,86 @@ export function toJson_TaskSpecContextsUrl(obj: TaskSpecContextsUrl | undefined)
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
 
 /**
+ * A server the agent starts as a process inside its own container (the Agent's executor image), over stdio.
+ *
+ * @schema TaskSpecMcpServersLocal
+ */
+export interface TaskSpecMcpServersLocal {
+  /**
+   * More arguments.
+   *
+   * @schema TaskSpecMcpServersLocal#args
+   */
+  readonly args?: string[];
+
+  /**
+   * The executable and its first arguments.
+   *
+   * @schema TaskSpecMcpServersLocal#command
+   */
+  readonly command: string[];
+
+  /**
+   * Environment of the server process.
+   *
+   * @schema TaskSpecMcpServersLocal#env
+   */
+  readonly env?: TaskSpecMcpServersLocalEnv[];
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServersLocal' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServersLocal(obj: TaskSpecMcpServersLocal | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'args': obj.args?.map(y => y),
+    'command': obj.command?.map(y => y),
+    'env': obj.env?.map(y => toJson_TaskSpecMcpServersLocalEnv(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A server reached over HTTP (Streamable HTTP or SSE).
+ *
+ * @schema TaskSpecMcpServersRemote
+ */
+export interface TaskSpecMcpServersRemote {
+  /**
+   * HTTP headers sent with every request, e.g. Authorization from a Secret.
+   *
+   * @schema TaskSpecMcpServersRemote#headers
+   */
+  readonly headers?: TaskSpecMcpServersRemoteHeaders[];
+
+  /**
+   * The server's URL.
+   *
+   * @schema TaskSpecMcpServersRemote#url
+   */
+  readonly url: string;
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServersRemote' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServersRemote(obj: TaskSpecMcpServersRemote | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'headers': obj.headers?.map(y => toJson_TaskSpecMcpServersRemoteHeaders(y)),
+    'url': obj.url,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
  * A value the agent leaves in a file, captured into the Task's status when the Pod ends.
  *
  * @schema TaskSpecOutputsParameters
@@ -2596,6 +3336,166 @@ export interface TaskSpecContextsUrlSecretRef {
 export function toJson_TaskSpecContextsUrlSecretRef(obj: TaskSpecContextsUrlSecretRef | undefined): Record<string, any> | undefined {
   if (obj === undefined) { return undefined; }
   const result = {
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An environment variable.
+ *
+ * @schema TaskSpecMcpServersLocalEnv
+ */
+export interface TaskSpecMcpServersLocalEnv {
+  /**
+   * The variable name.
+   *
+   * @schema TaskSpecMcpServersLocalEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * A key of a Secret in the Agent's namespace.
+   *
+   * @schema TaskSpecMcpServersLocalEnv#secretKeyRef
+   */
+  readonly secretKeyRef?: TaskSpecMcpServersLocalEnvSecretKeyRef;
+
+  /**
+   * The value, in the clear (anyone who can read the Agent or Task sees it).
+   *
+   * @schema TaskSpecMcpServersLocalEnv#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServersLocalEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServersLocalEnv(obj: TaskSpecMcpServersLocalEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'secretKeyRef': toJson_TaskSpecMcpServersLocalEnvSecretKeyRef(obj.secretKeyRef),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * An HTTP header.
+ *
+ * @schema TaskSpecMcpServersRemoteHeaders
+ */
+export interface TaskSpecMcpServersRemoteHeaders {
+  /**
+   * The header name.
+   *
+   * @schema TaskSpecMcpServersRemoteHeaders#name
+   */
+  readonly name: string;
+
+  /**
+   * A key of a Secret in the Agent's namespace.
+   *
+   * @schema TaskSpecMcpServersRemoteHeaders#secretKeyRef
+   */
+  readonly secretKeyRef?: TaskSpecMcpServersRemoteHeadersSecretKeyRef;
+
+  /**
+   * The value, in the clear (anyone who can read the Agent or Task sees it).
+   *
+   * @schema TaskSpecMcpServersRemoteHeaders#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServersRemoteHeaders' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServersRemoteHeaders(obj: TaskSpecMcpServersRemoteHeaders | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'secretKeyRef': toJson_TaskSpecMcpServersRemoteHeadersSecretKeyRef(obj.secretKeyRef),
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A key of a Secret in the Agent's namespace.
+ *
+ * @schema TaskSpecMcpServersLocalEnvSecretKeyRef
+ */
+export interface TaskSpecMcpServersLocalEnvSecretKeyRef {
+  /**
+   * Key in the Secret.
+   *
+   * @schema TaskSpecMcpServersLocalEnvSecretKeyRef#key
+   */
+  readonly key: string;
+
+  /**
+   * Name of the Secret.
+   *
+   * @schema TaskSpecMcpServersLocalEnvSecretKeyRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServersLocalEnvSecretKeyRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServersLocalEnvSecretKeyRef(obj: TaskSpecMcpServersLocalEnvSecretKeyRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A key of a Secret in the Agent's namespace.
+ *
+ * @schema TaskSpecMcpServersRemoteHeadersSecretKeyRef
+ */
+export interface TaskSpecMcpServersRemoteHeadersSecretKeyRef {
+  /**
+   * Key in the Secret.
+   *
+   * @schema TaskSpecMcpServersRemoteHeadersSecretKeyRef#key
+   */
+  readonly key: string;
+
+  /**
+   * Name of the Secret.
+   *
+   * @schema TaskSpecMcpServersRemoteHeadersSecretKeyRef#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'TaskSpecMcpServersRemoteHeadersSecretKeyRef' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecMcpServersRemoteHeadersSecretKeyRef(obj: TaskSpecMcpServersRemoteHeadersSecretKeyRef | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
     'name': obj.name,
   };
   // filter undefined values

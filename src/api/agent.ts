@@ -3,6 +3,7 @@ import { conditionsSchema } from './conditions.js';
 import { Defaults } from './constants.js';
 import { contextListSchema } from './context-item.js';
 import { credentialListSchema } from './credential.js';
+import { mcpServersSchema } from './mcp.js';
 import { namespaceGlobRules } from './namespace-glob.js';
 import { outputsSchema } from './outputs.js';
 import { arr, int, JSONSchema, obj, patterns, Rule, str, withRules } from './schema.js';
@@ -46,6 +47,7 @@ export const agentSpecSchema: JSONSchema = obj('How Tasks that use this Agent ru
     withRules(str('A namespace name or glob.', { minLength: 1, maxLength: 63 }), ...namespaceGlobRules),
     { 'maxItems': 64, 'x-kubernetes-list-type': 'set' }),
   podSpec: agentPodSpecSchema,
+  mcpServers: mcpServersSchema('Every Task of this Agent gets them; a Task adds its own.'),
 });
 
 export const agentStatusSchema: JSONSchema = obj('What the reconciler observed of this Agent.', {

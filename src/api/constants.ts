@@ -127,4 +127,5 @@ export const Limits = {
   contexts: 32,
   outputs: 32,
   credentials: 32,
+  mcpServers: 16,
 } as const;

@@ -13,3 +13,4 @@ export * from './names.js';
 export * from './outputs-format.js';
 export * from './namespace-glob.js';
 export * from './crontask.js';
+export * from './mcp.js';

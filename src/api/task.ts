@@ -1,6 +1,7 @@
 import { conditionsSchema, Condition } from './conditions.js';
 import { Defaults, Limits, TASK_PHASES, TaskPhase } from './constants.js';
 import { contextListSchema } from './context-item.js';
+import { mcpServersSchema } from './mcp.js';
 import { outputsSchema } from './outputs.js';
 import { int, JSONSchema, obj, patterns, str, stringMap, timestamp } from './schema.js';
 
@@ -16,6 +17,7 @@ export const taskSpecSchema: JSONSchema = obj('What the agent should do, and wit
   }, { default: {} }),
   contexts: contextListSchema('They come after the Agent\'s contexts.'),
   outputs: outputsSchema('Merged with the Agent\'s by name; the Task\'s win.'),
+  mcpServers: mcpServersSchema('Added to the Agent\'s; one with the same name as an Agent\'s replaces it.'),
   timeoutSeconds: int('Longest the Task may run, in seconds, from the start of its Pod. When it expires the Pod is ' +
     'stopped and the Task fails with reason Timeout.', { minimum: 1, maximum: 7 * 24 * 3600 }),
 }, { required: ['description'] });

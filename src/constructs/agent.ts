@@ -1,5 +1,6 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
+import { McpServer } from './mcp-config.js';
 import { AgentPodSpec, AgentSpec, ContextItem, Credential, OutputParameter, toL1Context } from './types.js';
 import { SchemaValidation } from './validation.js';
 import * as koc from '../../imports/kubeopencode.io.js';
@@ -25,6 +26,7 @@ export class AgentConstruct extends Construct {
   private readonly credentials: Credential[];
   private readonly outputParameters: OutputParameter[];
   private readonly allowedNamespaces: string[];
+  private readonly mcpServers: McpServer[];
 
   constructor(scope: Construct, id: string, private readonly props: AgentConstructProps = {}) {
     super(scope, id);
@@ -32,6 +34,7 @@ export class AgentConstruct extends Construct {
     this.credentials = [...(props.credentials ?? [])];
     this.outputParameters = [...(props.outputs?.parameters ?? [])];
     this.allowedNamespaces = [...(props.allowedNamespaces ?? [])];
+    this.mcpServers = [...(props.mcpServers ?? [])];
     this.resource = new koc.Agent(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.spec() }),
@@ -67,6 +70,12 @@ export class AgentConstruct extends Construct {
     return this;
   }
 
+  /** Gives every Task of this Agent an MCP server (remote: a URL; local: a command in the executor image). */
+  public addMcpServer(server: McpServer): this {
+    this.mcpServers.push(server);
+    return this;
+  }
+
   /** Lets Tasks from namespaces matching the glob use this Agent. */
   public allowNamespace(glob: string): this {
     this.allowedNamespaces.push(glob);
@@ -81,6 +90,7 @@ export class AgentConstruct extends Construct {
       credentials: nonEmpty(this.credentials),
       outputs: this.outputParameters.length ? { parameters: this.outputParameters } : undefined,
       allowedNamespaces: nonEmpty(this.allowedNamespaces),
+      mcpServers: nonEmpty(this.mcpServers),
       podSpec: toL1PodSpec(spec.podSpec),
     } as koc.AgentSpec;
   }

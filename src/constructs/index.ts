@@ -6,6 +6,7 @@ export * from './crontask.js';
 export * from './context-plan.js';
 export * from './context-volume.js';
 export * from './task-pod.js';
+export * from './mcp-config.js';
 export * from './runtime-prompt.js';
 export * from './validation.js';
 export * from './task-trigger/task-trigger.js';

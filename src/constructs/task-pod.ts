@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { ContextError, GitClone, ResolvedContext, UrlFetch } from './context-plan.js';
 import { ContextVolume, ContextVolumeNames, gitFetchDir, OUTPUTS_KEY, secretDir, urlFetchDir } from './context-volume.js';
 import { credentialEnv, credentialEnvFrom, credentialMounts, credentialVolumes } from './credential-mounts.js';
+import { McpRendering, mergeMcpServers, renderMcpServers, usesSecrets } from './mcp-config.js';
 import { defaultPullPolicy, labelValue, restrictedContainer, restrictedPod, systemResources, toK8sResources } from './pod-defaults.js';
 import { AgentSpec, ObjectMeta, OutputParameter, TaskSpec } from './types.js';
 
@@ -75,6 +76,7 @@ export class TaskPod extends Construct {
 
   private readonly system: Required<SystemImage>;
   private readonly workspaceDir: string;
+  private readonly mcp: McpRendering;
 
   constructor(scope: Construct, id: string, private readonly props: TaskPodProps) {
     super(scope, id);
@@ -86,13 +88,15 @@ export class TaskPod extends Construct {
     this.system = { image, imagePullPolicy: props.systemImage?.imagePullPolicy ?? 'IfNotPresent' };
 
     this.checkCrossNamespaceSecrets();
+    this.mcp = renderMcpServers(mergeMcpServers(agent.spec.mcpServers, task.spec.mcpServers), this.workspaceDir,
+      `Task ${task.metadata.namespace}/${task.metadata.name} and its Agent: spec.mcpServers`);
     const outputs = mergeOutputs(agent.spec, task.spec);
     this.contextVolume = new ContextVolume(this, 'context', {
       metadata: this.metadata(),
       description: task.spec.description,
       workspaceDir: this.workspaceDir,
       homeDir: this.homeIsWorkspace() ? undefined : PodPaths.home,
-      contexts: this.resolveContexts(),
+      contexts: [...this.resolveContexts(), ...(this.mcp.context ? [this.mcp.context] : [])],
       credentials: agent.spec.credentials,
       outputs,
     });
@@ -170,6 +174,11 @@ export class TaskPod extends Construct {
         + `${task.metadata.namespace} cannot use Secrets of the Agent's namespace ${agent.metadata.namespace} (${ref.name}); `
         + 'the Agent names the Secrets its Pods may use (in its own contexts or credentials)');
     });
+    if (usesSecrets(task.spec.mcpServers)) {
+      throw new ContextError(`Task ${task.metadata.namespace}/${task.metadata.name} spec.mcpServers: a Task from namespace `
+        + `${task.metadata.namespace} cannot use Secrets of the Agent's namespace ${agent.metadata.namespace} in an MCP server's headers or env; `
+        + 'the Agent names the Secrets its Pods may use (in its own mcpServers or credentials)');
+    }
   }
 
   private resolveContexts(): ResolvedContext[] {
@@ -346,6 +355,7 @@ export class TaskPod extends Construct {
         { name: 'WORKSPACE_DIR', value: this.workspaceDir },
         ...this.gitSafeDirectoryEnv(),
         ...credentialEnv(credentials),
+        ...this.mcp.env,
       ],
       envFrom: credentialEnvFrom(credentials),
       volumeMounts: [

@@ -1,6 +1,7 @@
 import { ApiObjectMetadata, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { AgentConstruct, nonEmpty } from './agent.js';
+import { McpServer } from './mcp-config.js';
 import { AgentRef, ContextItem, OutputParameter, TaskSpec, toL1Context } from './types.js';
 import { SchemaValidation } from './validation.js';
 import * as koc from '../../imports/kubeopencode.io.js';
@@ -28,11 +29,13 @@ export class TaskConstruct extends Construct {
   public readonly resource: koc.Task;
   private readonly contexts: ContextItem[];
   private readonly outputParameters: OutputParameter[];
+  private readonly mcpServers: McpServer[];
 
   constructor(scope: Construct, id: string, private readonly props: TaskConstructProps) {
     super(scope, id);
     this.contexts = [...(props.contexts ?? [])];
     this.outputParameters = [...(props.outputs?.parameters ?? [])];
+    this.mcpServers = [...(props.mcpServers ?? [])];
     this.resource = new koc.Task(this, 'Resource', {
       metadata: props.metadata,
       spec: Lazy.any({ produce: () => this.spec() }),
@@ -56,8 +59,15 @@ export class TaskConstruct extends Construct {
     return this;
   }
 
+  /** Adds an MCP server to the Agent's; it replaces the Agent's server of the same name. */
+  public addMcpServer(server: McpServer): this {
+    this.mcpServers.push(server);
+    return this;
+  }
+
   private spec(): koc.TaskSpec {
-    return taskSpecOf(this.props, this.resource.metadata.namespace, this.contexts, this.outputParameters);
+    const spec = taskSpecOf(this.props, this.resource.metadata.namespace, this.contexts, this.outputParameters);
+    return { ...spec, mcpServers: nonEmpty(this.mcpServers) };
   }
 }
 

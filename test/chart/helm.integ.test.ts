@@ -221,6 +221,30 @@ describe('helm install, then the reconciler as the chart\'s ServiceAccount', () 
     expect(node.errors).toEqual([]);
   }, TIMEOUT);
 
+  test('a CronTask makes its Task with the chart\'s RBAC (create Tasks, owner references, status)', async () => {
+    await custom.createNamespacedCustomObject({
+      ...G,
+      namespace: taskNamespace,
+      plural: 'crontasks',
+      body: {
+        apiVersion: 'kubeopencode.io/v1alpha1',
+        kind: 'CronTask',
+        metadata: { name: 'nightly', annotations: { 'kubeopencode.io/run-now': 'once' } },
+        spec: { schedule: '0 3 * * *', taskTemplate: { spec: { description: 'Nightly', agentRef: { name: 'limited' } } } },
+      },
+    });
+    const made = await waitFor(async () => {
+      const list = await custom.listNamespacedCustomObject({ ...G, namespace: taskNamespace, plural: 'tasks', labelSelector: 'kubeopencode.io/crontask=nightly' }) as { items: TaskObject[] };
+      return list.items[0];
+    }, { timeoutMs: 30_000, description: 'the CronTask\'s Task' });
+    await waitForTask(taskNamespace, made.metadata.name, (t) => t.status?.phase === 'Completed', 'Completed');
+    await waitFor(async () => {
+      const cron = await custom.getNamespacedCustomObject({ ...G, namespace: taskNamespace, plural: 'crontasks', name: 'nightly' }) as Obj;
+      return cron.status?.lastManualRun === 'once' && cron.status?.nextScheduleTime;
+    }, { timeoutMs: 10_000, description: 'the CronTask status' });
+    expect(logger.forbidden()).toEqual([]);
+  }, TIMEOUT);
+
   describe('what the ServiceAccount may not do', () => {
     const review = async (attributes: Obj) => {
       const api = saKc.makeApiClient(AuthorizationV1Api);
@@ -247,7 +271,9 @@ describe('helm install, then the reconciler as the chart\'s ServiceAccount', () 
       ['list Secrets', { resource: 'secrets', verb: 'list' }],
       ['list Secrets cluster-wide', { resource: 'secrets', verb: 'list', namespace: '' }],
       ['write Secrets', { resource: 'secrets', verb: 'create' }],
-      ['create Tasks', { group: 'kubeopencode.io', resource: 'tasks', verb: 'create' }],
+      // It creates Tasks for CronTasks, but never writes a CronTask or an Agent (users own them).
+      ['write CronTasks', { group: 'kubeopencode.io', resource: 'crontasks', verb: 'patch' }],
+      ['create CronTasks', { group: 'kubeopencode.io', resource: 'crontasks', verb: 'create' }],
       ['change a Task\'s spec', { group: 'kubeopencode.io', resource: 'tasks', verb: 'update' }],
       ['write Agents', { group: 'kubeopencode.io', resource: 'agents', verb: 'patch' }],
       ['delete Agents', { group: 'kubeopencode.io', resource: 'agents', verb: 'delete' }],
@@ -276,8 +302,8 @@ describe('helm install, then the reconciler as the chart\'s ServiceAccount', () 
       expect(await codeOf(saKc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
         ...G,
         namespace: taskNamespace,
-        plural: 'tasks',
-        body: { apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Task', metadata: { name: 'by-the-controller' }, spec: { description: 'x' } },
+        plural: 'agents',
+        body: { apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Agent', metadata: { name: 'by-the-controller' }, spec: {} },
       }))).toBe(403);
       expect(await codeOf(saKc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: 'tasks.kubeopencode.io' }))).toBe(403);
     });

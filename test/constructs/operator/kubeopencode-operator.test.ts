@@ -34,6 +34,7 @@ describe('KubeOpenCodeOperator with its defaults', () => {
       'ClusterRole/kubeopencode-controller',
       'ClusterRoleBinding/kubeopencode-controller',
       'CustomResourceDefinition/agents.kubeopencode.io',
+      'CustomResourceDefinition/crontasks.kubeopencode.io',
       'CustomResourceDefinition/kubeopencodeconfigs.kubeopencode.io',
       'CustomResourceDefinition/tasks.kubeopencode.io',
       'Deployment/kubeopencode-controller',
