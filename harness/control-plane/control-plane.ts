@@ -3,6 +3,10 @@
  * kube-controller-manager reduced to the garbage collector and the namespace controller
  * (no kubelet, no scheduler: Pods stay Pending). Everything listens on loopback ports
  * picked at start, and all state lives in one temp dir (on /dev/shm when available).
+ *
+ * The `cluster` profile is the control plane of the e2e cluster, which a real node joins
+ * (harness/e2e-cluster.ts): reachable from Pods at the node's IP, with ServiceAccount
+ * admission, the `kubernetes` Service, and the default controllers.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { freePorts, httpGet } from './net.js';
 import { Component, LifetimeGuard, logTail, runsBinary, spawnComponent, stopGroup } from './processes.js';
+import { createKubeletClientPki, KubeletClientPki } from '../node/pki.js';
 
 /** Re-exported: tests that start servers of their own pick ports the same way. */
 export { freePorts } from './net.js';
@@ -28,6 +33,8 @@ export interface ControlPlaneEndpoint {
   readonly caFile: string;
   readonly kubeconfigPath: string;
   readonly dataDir: string;
+  /** `cluster` profile: the CA the kubelet trusts for the API server's client certificate. */
+  readonly kubeletClientCaFile?: string;
 }
 
 /** Everything needed to find and stop a running control plane from another process. */
@@ -61,7 +68,18 @@ export interface ControlPlaneOptions {
   startTimeoutMs?: number;
   /** Progress lines. Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * `test` (default): loopback only, no ServiceAccount admission, two controllers: what the
+   * integration tests need, started fast. `cluster`: what a real node and in-cluster clients
+   * need (see CLUSTER_SERVICE_CIDR and the flags below); needs `nodeIP`.
+   */
+  profile?: 'test' | 'cluster';
+  /** `cluster` profile: the machine's address, which the API server binds to and advertises. */
+  nodeIP?: string;
 }
+
+/** The e2e cluster's Service range; its first address is the `kubernetes` Service. */
+export const CLUSTER_SERVICE_CIDR = '10.96.0.0/24';
 
 const DATA_DIR_PREFIX = 'kubeopencode-cluster-';
 const defaultLog = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
@@ -104,13 +122,20 @@ export class ControlPlane {
     this.log = options.log ?? defaultLog;
     this.timeoutMs = options.startTimeoutMs ?? 90_000;
     this.guard = new LifetimeGuard(dataDir);
+    if (this.isCluster && !options.nodeIP) throw new Error('the cluster profile needs the node IP');
     this.endpoint = {
-      server: `https://127.0.0.1:${ports.apiServer}`,
+      // The self-signed serving certificate names the advertised address (and `localhost`, not 127.0.0.1).
+      server: `https://${this.isCluster ? options.nodeIP : '127.0.0.1'}:${ports.apiServer}`,
       token: randomBytes(24).toString('hex'),
       caFile: join(dataDir, 'pki', 'apiserver.crt'),
       kubeconfigPath: options.kubeconfigPath ?? join(dataDir, 'kubeconfig'),
       dataDir,
+      kubeletClientCaFile: this.isCluster ? join(dataDir, 'pki', 'kubelet-client-ca.crt') : undefined,
     };
+  }
+
+  private get isCluster(): boolean {
+    return this.options.profile === 'cluster';
   }
 
   /** The record `cluster up` writes so that `cluster down` can stop this control plane later. */
@@ -199,23 +224,29 @@ export class ControlPlane {
     writeFileSync(tokens, `${this.endpoint.token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
     const saKey = join(dir, 'sa.key');
     writeFileSync(saKey, serviceAccountKey(), { mode: 0o600 });
+    const profileFlags = this.isCluster
+      ? clusterApiServerFlags(this.options.nodeIP!, await createKubeletClientPki(join(dir, 'pki')))
+      : [
+        '--bind-address=127.0.0.1',
+        // No default route on a loopback-only machine, so the address cannot be auto-detected.
+        '--advertise-address=127.0.0.1',
+        // A loopback IP is invalid in Endpoints: the `kubernetes` Service reconciler would log errors forever.
+        '--endpoint-reconciler-type=none',
+        '--service-cluster-ip-range=10.0.0.0/24',
+        // No serviceaccount controller creates `default` SAs; every other default plugin stays on (PodSecurity included).
+        '--disable-admission-plugins=ServiceAccount',
+      ];
     return this.startComponent('kube-apiserver', [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1', `--secure-port=${port}`,
-      // No default route on a loopback-only machine, so the address cannot be auto-detected.
-      '--advertise-address=127.0.0.1',
-      // A loopback IP is invalid in Endpoints: the `kubernetes` Service reconciler would log errors forever.
-      '--endpoint-reconciler-type=none',
+      `--secure-port=${port}`,
+      ...profileFlags,
       `--cert-dir=${join(dir, 'pki')}`, // absent apiserver.crt/key: self-signs and writes them here
       `--token-auth-file=${tokens}`,
       '--authorization-mode=RBAC',
       `--service-account-key-file=${saKey}`, `--service-account-signing-key-file=${saKey}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      '--service-cluster-ip-range=10.0.0.0/24',
       // Privileged Pods must reach Pod Security admission to be judged by it, not by this flag.
       '--allow-privileged=true',
-      // No serviceaccount controller creates `default` SAs; every other default plugin stays on (PodSecurity included).
-      '--disable-admission-plugins=ServiceAccount',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
     ], async () => existsSync(this.endpoint.caFile)
@@ -223,11 +254,22 @@ export class ControlPlane {
   }
 
   private async startControllerManager(port: number): Promise<number> {
+    const profileFlags = this.isCluster
+      ? [
+        // The default set, as in a real cluster: Deployments (a chart's controller), the `default`
+        // ServiceAccount of each namespace, the kube-root-ca.crt ConfigMap (the CA in every Pod's
+        // projected token volume), and the node lifecycle controller, which lifts the
+        // `node.kubernetes.io/not-ready` taint once the node is Ready (else nothing is scheduled).
+        '--controllers=*',
+        `--root-ca-file=${this.endpoint.caFile}`,
+        `--service-account-private-key-file=${join(this.endpoint.dataDir, 'sa.key')}`,
+      ]
+      // Only what tests rely on: cascading deletion via ownerReferences, and namespaces that finish terminating.
+      : ['--controllers=garbage-collector-controller,namespace-controller'];
     return this.startComponent('kube-controller-manager', [
       `--kubeconfig=${this.endpoint.kubeconfigPath}`,
       '--leader-elect=false',
-      // Only what tests rely on: cascading deletion via ownerReferences, and namespaces that finish terminating.
-      '--controllers=garbage-collector-controller,namespace-controller',
+      ...profileFlags,
       // Served only so that /healthz tells when the controllers run (always allowed, anonymous).
       '--bind-address=127.0.0.1', `--secure-port=${port}`,
     ], async () => (await httpGet(`https://127.0.0.1:${port}/healthz`, { insecure: true })).status === 200);
@@ -277,6 +319,23 @@ export async function isControlPlaneHealthy(state: ControlPlaneState): Promise<b
   } catch {
     return false;
   }
+}
+
+/**
+ * The e2e cluster's API server: on every address, advertising the node's (so the
+ * `kubernetes` Service's endpoints, kept by the default lease reconciler, point at it and
+ * its self-signed certificate names it), ServiceAccount admission on (Pods get projected
+ * tokens), and a client certificate for the kubelet's authenticated port, which it reaches
+ * at the node's InternalIP (the Hostname `vm` resolves to 127.0.0.1 here).
+ */
+function clusterApiServerFlags(nodeIP: string, pki: KubeletClientPki): string[] {
+  return [
+    '--bind-address=0.0.0.0',
+    `--advertise-address=${nodeIP}`,
+    `--service-cluster-ip-range=${CLUSTER_SERVICE_CIDR}`,
+    `--kubelet-client-certificate=${pki.certFile}`, `--kubelet-client-key=${pki.keyFile}`,
+    '--kubelet-preferred-address-types=InternalIP',
+  ];
 }
 
 interface Ports { etcdClient: number; etcdPeer: number; apiServer: number; controllerManager: number }

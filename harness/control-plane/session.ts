@@ -2,12 +2,15 @@
  * What the Jest global setup and `npm run cluster -- up` share: building the binaries and
  * starting a control plane with the kubeopencode CRDs installed. Loads fast: the slow
  * imports (API client, CRD sources) live in crds.ts, loaded while the control plane boots.
+ * The global setup also starts the e2e cluster (a second control plane with the machine's
+ * real node, harness/e2e-cluster.ts) alongside, and says why when it cannot.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlPlane, ControlPlaneEndpoint, ControlPlaneState } from './control-plane.js';
 import { repoRoot, runningUpCluster } from './state.js';
+import type { E2eCluster } from '../e2e-cluster.js';
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
 
 /**
@@ -33,9 +36,9 @@ export function buildBinaries(): Promise<string> {
  * Builds (if needed) and starts a control plane, installing the CRDs before the
  * controller manager starts so that its garbage collector knows them from the beginning.
  */
-export async function startWithCrds(kubeconfigPath?: string): Promise<ControlPlane> {
+export async function startWithCrds(kubeconfigPath?: string, builtBinDir?: string): Promise<ControlPlane> {
   const crds = loadCrdsModule();
-  const binDir = await buildBinaries();
+  const binDir = builtBinDir ?? await buildBinaries();
   return ControlPlane.start({
     binDir,
     kubeconfigPath,
@@ -63,21 +66,56 @@ type GlobalWithTeardown = typeof globalThis & { __kubeopencodeTeardown?: () => P
 /**
  * The Jest global setup: reuses a healthy `cluster up` control plane (re-applying the CRDs,
  * so they match the sources) unless KUBEOPENCODE_FRESH_CLUSTER=1, else starts one for
- * this run and leaves on globalThis the function that stops it, for the teardown.
+ * this run; in parallel, starts the e2e cluster. Leaves on globalThis the function that
+ * stops what it started, for the teardown.
  */
 export async function setUpTestCluster(): Promise<void> {
+  const binDir = await buildBinaries();
+  const [planeStart, e2eStart] = await Promise.allSettled([startOrReuse(binDir), startE2e(binDir)]);
+  if (planeStart.status === 'rejected') {
+    if (e2eStart.status === 'fulfilled') await e2eStart.value?.stop();
+    throw planeStart.reason;
+  }
+  const [plane, e2e] = [planeStart.value, e2eStart.status === 'fulfilled' ? e2eStart.value : undefined];
+  (globalThis as GlobalWithTeardown).__kubeopencodeTeardown = async () => {
+    const started = Date.now();
+    await Promise.all([plane?.stop(), e2e?.stop()]);
+    log(`${[plane && 'control plane', e2e && 'e2e cluster'].filter(Boolean).join(' and ') || 'nothing'} stopped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  };
+}
+
+async function startOrReuse(binDir: string): Promise<ControlPlane | undefined> {
   const reusable = process.env.KUBEOPENCODE_FRESH_CLUSTER === '1' ? undefined : await runningUpCluster();
   if (reusable) {
     log(`reusing the control plane of \`npm run cluster -- up\` at ${reusable.server}`);
     await (await loadCrdsModule()).installCrds(reusable.kubeconfigPath);
     exportClusterEnv(reusable);
-    return;
+    return undefined;
   }
-  const plane = await startWithCrds();
+  const plane = await startWithCrds(undefined, binDir);
   exportClusterEnv(plane.state());
-  (globalThis as GlobalWithTeardown).__kubeopencodeTeardown = async () => {
-    const started = Date.now();
-    await plane.stop();
-    log(`control plane stopped in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  };
+  return plane;
+}
+
+/**
+ * The e2e cluster, or KUBEOPENCODE_E2E_UNAVAILABLE=<why not> for the e2e tests to fail
+ * with: this machine cannot run a node, another run holds it, it failed to start, or
+ * KUBEOPENCODE_NO_E2E=1 asked for none. The rest of the suite runs either way.
+ */
+async function startE2e(binDir: string): Promise<E2eCluster | undefined> {
+  const e2e = await import('../e2e-cluster.js');
+  if (process.env.KUBEOPENCODE_NO_E2E === '1') {
+    e2e.exportE2eUnavailable('KUBEOPENCODE_NO_E2E=1 was set for this run');
+    return undefined;
+  }
+  try {
+    const cluster = await e2e.startE2eCluster(binDir, async (kubeconfigPath) => (await loadCrdsModule()).installCrds(kubeconfigPath));
+    e2e.exportE2eEnv(cluster);
+    return cluster;
+  } catch (error) {
+    const reason = error instanceof e2e.E2eUnavailableError ? error.reason : `it failed to start: ${(error as Error).message}`;
+    process.stderr.write(`[e2e] no e2e cluster in this run (its tests will fail): ${reason}\n`);
+    e2e.exportE2eUnavailable(reason.split('\n')[0]);
+    return undefined;
+  }
 }

@@ -1,0 +1,3 @@
+module kubeopencode.local/node/cmd
+
+go 1.26.0
