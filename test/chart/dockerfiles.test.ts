@@ -1,8 +1,8 @@
 /**
- * The images cannot be built here (no Docker engine), so their Dockerfiles are checked for
- * what matters: pinned base images, a non-root user, an exec-form ENTRYPOINT that exists in
- * the build, tidy apt installs, and COPY sources that are in the build context. Their shell
- * scripts run for real.
+ * The Dockerfiles, read as text: pinned base images, a non-root user, an exec-form ENTRYPOINT
+ * that exists in the build, tidy apt installs, and COPY sources that are in the build context.
+ * Their shell scripts run for real. The images themselves are built with buildah by
+ * harness/images and checked by test/harness/images.integ.test.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
