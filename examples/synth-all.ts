@@ -8,6 +8,7 @@ import { GithubPrReview } from './github-pr-review.js';
 import { GitOps } from './gitops.js';
 import { McpServers } from './mcp-servers.js';
 import { Outputs } from './outputs.js';
+import { Retries } from './retries.js';
 import { Scheduled } from './scheduled.js';
 import { TasksAsCode } from './tasks-as-code.js';
 import { KubeOpenCodeCrds } from '../src/index.js';
@@ -22,6 +23,7 @@ export function examplesApp(outdir = 'dist'): App {
   new Contexts(app, 'contexts');
   new Scheduled(app, 'scheduled');
   new McpServers(app, 'mcp-servers');
+  new Retries(app, 'retries');
   new GithubPrReview(app, 'github-pr-review');
   new GitOps(app, 'gitops', { repoURL: 'https://github.com/example-org/tasks-as-code.git' });
   return app;

@@ -168,6 +168,13 @@ export interface AgentSpec {
   readonly podSpec?: AgentSpecPodSpec;
 
   /**
+   * How failed attempts are tried again. The default for its Tasks; a Task's own replaces it.
+   *
+   * @schema AgentSpec#retryPolicy
+   */
+  readonly retryPolicy?: AgentSpecRetryPolicy;
+
+  /**
    * ServiceAccount of Task Pods. Defaults to the namespace's default ServiceAccount.
    *
    * @default the namespace's default ServiceAccount.
@@ -200,6 +207,7 @@ export function toJson_AgentSpec(obj: AgentSpec | undefined): Record<string, any
     'mcpServers': obj.mcpServers?.map(y => toJson_AgentSpecMcpServers(y)),
     'outputs': toJson_AgentSpecOutputs(obj.outputs),
     'podSpec': toJson_AgentSpecPodSpec(obj.podSpec),
+    'retryPolicy': toJson_AgentSpecRetryPolicy(obj.retryPolicy),
     'serviceAccountName': obj.serviceAccountName,
     'workspaceDir': obj.workspaceDir,
   };
@@ -496,6 +504,50 @@ export function toJson_AgentSpecPodSpec(obj: AgentSpecPodSpec | undefined): Reco
     'resources': toJson_AgentSpecPodSpecResources(obj.resources),
     'runtimeClassName': obj.runtimeClassName,
     'scheduling': toJson_AgentSpecPodSpecScheduling(obj.scheduling),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How failed attempts are tried again. The default for its Tasks; a Task's own replaces it.
+ *
+ * @schema AgentSpecRetryPolicy
+ */
+export interface AgentSpecRetryPolicy {
+  /**
+   * The wait before each retry: initialSeconds, times factor for each retry after the first, at most maxSeconds.
+   *
+   * @schema AgentSpecRetryPolicy#backoff
+   */
+  readonly backoff?: AgentSpecRetryPolicyBackoff;
+
+  /**
+   * How many times a failed attempt is tried again (0 to 10). Default: 0, no retry.
+   *
+   * @schema AgentSpecRetryPolicy#limit
+   */
+  readonly limit?: number;
+
+  /**
+   * Which failures are tried again: PodFailed (the agent or another container failed, or the Pod was evicted), PodLost (the Pod disappeared), Timeout (the attempt ran past timeoutSeconds). Default: all three. A stop or an input error never is.
+   *
+   * @schema AgentSpecRetryPolicy#retryOn
+   */
+  readonly retryOn?: AgentSpecRetryPolicyRetryOn[];
+}
+
+/**
+ * Converts an object of type 'AgentSpecRetryPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecRetryPolicy(obj: AgentSpecRetryPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'backoff': toJson_AgentSpecRetryPolicyBackoff(obj.backoff),
+    'limit': obj.limit,
+    'retryOn': obj.retryOn?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -945,6 +997,64 @@ export function toJson_AgentSpecPodSpecScheduling(obj: AgentSpecPodSpecSchedulin
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The wait before each retry: initialSeconds, times factor for each retry after the first, at most maxSeconds.
+ *
+ * @schema AgentSpecRetryPolicyBackoff
+ */
+export interface AgentSpecRetryPolicyBackoff {
+  /**
+   * Each further wait is this many times the one before. Default: 2.
+   *
+   * @schema AgentSpecRetryPolicyBackoff#factor
+   */
+  readonly factor?: number;
+
+  /**
+   * Wait before the first retry, in seconds. Default: 10.
+   *
+   * @schema AgentSpecRetryPolicyBackoff#initialSeconds
+   */
+  readonly initialSeconds?: number;
+
+  /**
+   * The longest wait, in seconds. Default: 600.
+   *
+   * @schema AgentSpecRetryPolicyBackoff#maxSeconds
+   */
+  readonly maxSeconds?: number;
+}
+
+/**
+ * Converts an object of type 'AgentSpecRetryPolicyBackoff' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_AgentSpecRetryPolicyBackoff(obj: AgentSpecRetryPolicyBackoff | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'factor': obj.factor,
+    'initialSeconds': obj.initialSeconds,
+    'maxSeconds': obj.maxSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A kind of failure.
+ *
+ * @schema AgentSpecRetryPolicyRetryOn
+ */
+export enum AgentSpecRetryPolicyRetryOn {
+  /** PodFailed */
+  POD_FAILED = "PodFailed",
+  /** PodLost */
+  POD_LOST = "PodLost",
+  /** Timeout */
+  TIMEOUT = "Timeout",
+}
 
 /**
  * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
@@ -1582,7 +1692,14 @@ export interface CronTaskSpecTaskTemplateSpec {
   readonly outputs?: CronTaskSpecTaskTemplateSpecOutputs;
 
   /**
-   * Longest the Task may run, in seconds, from the start of its Pod. When it expires the Pod is stopped and the Task fails with reason Timeout.
+   * How failed attempts are tried again. Replaces the Agent's retryPolicy as a whole.
+   *
+   * @schema CronTaskSpecTaskTemplateSpec#retryPolicy
+   */
+  readonly retryPolicy?: CronTaskSpecTaskTemplateSpecRetryPolicy;
+
+  /**
+   * Longest an attempt may run, in seconds, from the start of its Pod. When it expires the Pod is stopped and the attempt fails with reason Timeout.
    *
    * @schema CronTaskSpecTaskTemplateSpec#timeoutSeconds
    */
@@ -1601,6 +1718,7 @@ export function toJson_CronTaskSpecTaskTemplateSpec(obj: CronTaskSpecTaskTemplat
     'description': obj.description,
     'mcpServers': obj.mcpServers?.map(y => toJson_CronTaskSpecTaskTemplateSpecMcpServers(y)),
     'outputs': toJson_CronTaskSpecTaskTemplateSpecOutputs(obj.outputs),
+    'retryPolicy': toJson_CronTaskSpecTaskTemplateSpecRetryPolicy(obj.retryPolicy),
     'timeoutSeconds': obj.timeoutSeconds,
   };
   // filter undefined values
@@ -1821,6 +1939,50 @@ export function toJson_CronTaskSpecTaskTemplateSpecOutputs(obj: CronTaskSpecTask
   if (obj === undefined) { return undefined; }
   const result = {
     'parameters': obj.parameters?.map(y => toJson_CronTaskSpecTaskTemplateSpecOutputsParameters(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How failed attempts are tried again. Replaces the Agent's retryPolicy as a whole.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecRetryPolicy
+ */
+export interface CronTaskSpecTaskTemplateSpecRetryPolicy {
+  /**
+   * The wait before each retry: initialSeconds, times factor for each retry after the first, at most maxSeconds.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecRetryPolicy#backoff
+   */
+  readonly backoff?: CronTaskSpecTaskTemplateSpecRetryPolicyBackoff;
+
+  /**
+   * How many times a failed attempt is tried again (0 to 10). Default: 0, no retry.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecRetryPolicy#limit
+   */
+  readonly limit?: number;
+
+  /**
+   * Which failures are tried again: PodFailed (the agent or another container failed, or the Pod was evicted), PodLost (the Pod disappeared), Timeout (the attempt ran past timeoutSeconds). Default: all three. A stop or an input error never is.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecRetryPolicy#retryOn
+   */
+  readonly retryOn?: CronTaskSpecTaskTemplateSpecRetryPolicyRetryOn[];
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecRetryPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecRetryPolicy(obj: CronTaskSpecTaskTemplateSpecRetryPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'backoff': toJson_CronTaskSpecTaskTemplateSpecRetryPolicyBackoff(obj.backoff),
+    'limit': obj.limit,
+    'retryOn': obj.retryOn?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -2154,6 +2316,64 @@ export function toJson_CronTaskSpecTaskTemplateSpecOutputsParameters(obj: CronTa
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The wait before each retry: initialSeconds, times factor for each retry after the first, at most maxSeconds.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecRetryPolicyBackoff
+ */
+export interface CronTaskSpecTaskTemplateSpecRetryPolicyBackoff {
+  /**
+   * Each further wait is this many times the one before. Default: 2.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecRetryPolicyBackoff#factor
+   */
+  readonly factor?: number;
+
+  /**
+   * Wait before the first retry, in seconds. Default: 10.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecRetryPolicyBackoff#initialSeconds
+   */
+  readonly initialSeconds?: number;
+
+  /**
+   * The longest wait, in seconds. Default: 600.
+   *
+   * @schema CronTaskSpecTaskTemplateSpecRetryPolicyBackoff#maxSeconds
+   */
+  readonly maxSeconds?: number;
+}
+
+/**
+ * Converts an object of type 'CronTaskSpecTaskTemplateSpecRetryPolicyBackoff' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_CronTaskSpecTaskTemplateSpecRetryPolicyBackoff(obj: CronTaskSpecTaskTemplateSpecRetryPolicyBackoff | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'factor': obj.factor,
+    'initialSeconds': obj.initialSeconds,
+    'maxSeconds': obj.maxSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A kind of failure.
+ *
+ * @schema CronTaskSpecTaskTemplateSpecRetryPolicyRetryOn
+ */
+export enum CronTaskSpecTaskTemplateSpecRetryPolicyRetryOn {
+  /** PodFailed */
+  POD_FAILED = "PodFailed",
+  /** PodLost */
+  POD_LOST = "PodLost",
+  /** Timeout */
+  TIMEOUT = "Timeout",
+}
 
 /**
  * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
@@ -2714,7 +2934,14 @@ export interface TaskSpec {
   readonly outputs?: TaskSpecOutputs;
 
   /**
-   * Longest the Task may run, in seconds, from the start of its Pod. When it expires the Pod is stopped and the Task fails with reason Timeout.
+   * How failed attempts are tried again. Replaces the Agent's retryPolicy as a whole.
+   *
+   * @schema TaskSpec#retryPolicy
+   */
+  readonly retryPolicy?: TaskSpecRetryPolicy;
+
+  /**
+   * Longest an attempt may run, in seconds, from the start of its Pod. When it expires the Pod is stopped and the attempt fails with reason Timeout.
    *
    * @schema TaskSpec#timeoutSeconds
    */
@@ -2733,6 +2960,7 @@ export function toJson_TaskSpec(obj: TaskSpec | undefined): Record<string, any> 
     'description': obj.description,
     'mcpServers': obj.mcpServers?.map(y => toJson_TaskSpecMcpServers(y)),
     'outputs': toJson_TaskSpecOutputs(obj.outputs),
+    'retryPolicy': toJson_TaskSpecRetryPolicy(obj.retryPolicy),
     'timeoutSeconds': obj.timeoutSeconds,
   };
   // filter undefined values
@@ -2953,6 +3181,50 @@ export function toJson_TaskSpecOutputs(obj: TaskSpecOutputs | undefined): Record
   if (obj === undefined) { return undefined; }
   const result = {
     'parameters': obj.parameters?.map(y => toJson_TaskSpecOutputsParameters(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * How failed attempts are tried again. Replaces the Agent's retryPolicy as a whole.
+ *
+ * @schema TaskSpecRetryPolicy
+ */
+export interface TaskSpecRetryPolicy {
+  /**
+   * The wait before each retry: initialSeconds, times factor for each retry after the first, at most maxSeconds.
+   *
+   * @schema TaskSpecRetryPolicy#backoff
+   */
+  readonly backoff?: TaskSpecRetryPolicyBackoff;
+
+  /**
+   * How many times a failed attempt is tried again (0 to 10). Default: 0, no retry.
+   *
+   * @schema TaskSpecRetryPolicy#limit
+   */
+  readonly limit?: number;
+
+  /**
+   * Which failures are tried again: PodFailed (the agent or another container failed, or the Pod was evicted), PodLost (the Pod disappeared), Timeout (the attempt ran past timeoutSeconds). Default: all three. A stop or an input error never is.
+   *
+   * @schema TaskSpecRetryPolicy#retryOn
+   */
+  readonly retryOn?: TaskSpecRetryPolicyRetryOn[];
+}
+
+/**
+ * Converts an object of type 'TaskSpecRetryPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecRetryPolicy(obj: TaskSpecRetryPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'backoff': toJson_TaskSpecRetryPolicyBackoff(obj.backoff),
+    'limit': obj.limit,
+    'retryOn': obj.retryOn?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
@@ -3286,6 +3558,64 @@ export function toJson_TaskSpecOutputsParameters(obj: TaskSpecOutputsParameters 
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
 }
 /* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * The wait before each retry: initialSeconds, times factor for each retry after the first, at most maxSeconds.
+ *
+ * @schema TaskSpecRetryPolicyBackoff
+ */
+export interface TaskSpecRetryPolicyBackoff {
+  /**
+   * Each further wait is this many times the one before. Default: 2.
+   *
+   * @schema TaskSpecRetryPolicyBackoff#factor
+   */
+  readonly factor?: number;
+
+  /**
+   * Wait before the first retry, in seconds. Default: 10.
+   *
+   * @schema TaskSpecRetryPolicyBackoff#initialSeconds
+   */
+  readonly initialSeconds?: number;
+
+  /**
+   * The longest wait, in seconds. Default: 600.
+   *
+   * @schema TaskSpecRetryPolicyBackoff#maxSeconds
+   */
+  readonly maxSeconds?: number;
+}
+
+/**
+ * Converts an object of type 'TaskSpecRetryPolicyBackoff' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_TaskSpecRetryPolicyBackoff(obj: TaskSpecRetryPolicyBackoff | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'factor': obj.factor,
+    'initialSeconds': obj.initialSeconds,
+    'maxSeconds': obj.maxSeconds,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * A kind of failure.
+ *
+ * @schema TaskSpecRetryPolicyRetryOn
+ */
+export enum TaskSpecRetryPolicyRetryOn {
+  /** PodFailed */
+  POD_FAILED = "PodFailed",
+  /** PodLost */
+  POD_LOST = "PodLost",
+  /** Timeout */
+  TIMEOUT = "Timeout",
+}
 
 /**
  * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.

@@ -12,12 +12,13 @@ describe('the examples', () => {
   const objects = app.charts.flatMap((c) => c.toJson());
 
   test('synthesize the CRDs and the example resources', () => {
-    expect(app.charts.map((c) => c.node.id)).toEqual(['crds', 'tasks-as-code', 'cross-namespace', 'outputs', 'contexts', 'scheduled', 'mcp-servers', 'github-pr-review', 'gitops']);
+    expect(app.charts.map((c) => c.node.id)).toEqual(['crds', 'tasks-as-code', 'cross-namespace', 'outputs', 'contexts', 'scheduled', 'mcp-servers', 'retries', 'github-pr-review', 'gitops']);
     expect(objects.filter((o) => o.kind === 'CustomResourceDefinition')).toHaveLength(4);
     expect(objects.filter((o) => o.kind === 'CronTask').map((t) => t.metadata.name)).toEqual(['weekday-deps', 'nightly-review']);
     expect(objects.filter((o) => o.kind === 'Task').map((t) => `${t.metadata.namespace}/${t.metadata.name}`)).toEqual([
       'kubeopencode-system/update-service-a', 'kubeopencode-system/update-service-b', 'kubeopencode-system/update-service-c',
       'dev-team-a/fix-bug-123', 'dev-team-b/fix-bug-123', 'default/my-task', 'default/review-api', 'platform-agents/triage-issues',
+      'default/fix-flaky-tests', 'default/run-migration',
     ]);
   });
 
@@ -77,7 +78,7 @@ describe('the examples', () => {
     try {
       examplesApp(dir).synth();
       expect(readdirSync(dir).sort()).toEqual(['contexts.k8s.yaml', 'crds.k8s.yaml', 'cross-namespace.k8s.yaml', 'github-pr-review.k8s.yaml', 'gitops.k8s.yaml',
-        'mcp-servers.k8s.yaml', 'outputs.k8s.yaml', 'scheduled.k8s.yaml', 'tasks-as-code.k8s.yaml']);
+        'mcp-servers.k8s.yaml', 'outputs.k8s.yaml', 'retries.k8s.yaml', 'scheduled.k8s.yaml', 'tasks-as-code.k8s.yaml']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import { credentialListSchema } from './credential.js';
 import { mcpServersSchema } from './mcp.js';
 import { namespaceGlobRules } from './namespace-glob.js';
 import { outputsSchema } from './outputs.js';
+import { retryPolicySchema } from './retry.js';
 import { arr, int, JSONSchema, obj, patterns, Rule, str, withRules } from './schema.js';
 
 const workspaceDirRules: Rule[] = [
@@ -48,6 +49,7 @@ export const agentSpecSchema: JSONSchema = obj('How Tasks that use this Agent ru
     { 'maxItems': 64, 'x-kubernetes-list-type': 'set' }),
   podSpec: agentPodSpecSchema,
   mcpServers: mcpServersSchema('Every Task of this Agent gets them; a Task adds its own.'),
+  retryPolicy: retryPolicySchema('The default for its Tasks; a Task\'s own replaces it.'),
 });
 
 export const agentStatusSchema: JSONSchema = obj('What the reconciler observed of this Agent.', {

@@ -59,6 +59,8 @@ export const ConditionType = {
   queued: 'Queued',
   stopped: 'Stopped',
   outputsTruncated: 'OutputsTruncated',
+  /** True while a failed attempt waits to be tried again. */
+  retrying: 'Retrying',
 } as const;
 
 export const Reason = {
@@ -79,6 +81,8 @@ export const Reason = {
   outputsTruncated: 'OutputsTruncated',
   outputsUnreadable: 'OutputsUnreadable',
   invalidSchedule: 'InvalidSchedule',
+  retryScheduled: 'RetryScheduled',
+  retryStarted: 'RetryStarted',
   scheduled: 'Scheduled',
   suspended: 'Suspended',
 } as const;

@@ -14,3 +14,4 @@ export * from './outputs-format.js';
 export * from './namespace-glob.js';
 export * from './crontask.js';
 export * from './mcp.js';
+export * from './retry.js';

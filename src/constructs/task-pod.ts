@@ -45,6 +45,11 @@ export interface TaskPodProps {
    * @default quay.io/kubeopencode/kubeopencode:latest, IfNotPresent
    */
   readonly systemImage?: SystemImage;
+  /**
+   * Which attempt of the Task this Pod runs (retries get Pods and ConfigMaps of their own).
+   * @default 1
+   */
+  readonly attempt?: number;
 }
 
 const SYSTEM_CLI = 'kubeopencode';
@@ -82,7 +87,7 @@ export class TaskPod extends Construct {
     super(scope, id);
     const { task, agent } = props;
     this.namespace = agent.metadata.namespace;
-    this.resourceName = taskResourceName(task.metadata.namespace, task.metadata.name);
+    this.resourceName = taskResourceName(task.metadata.namespace, task.metadata.name, props.attempt ?? 1);
     this.workspaceDir = agent.spec.workspaceDir ?? Defaults.workspaceDir;
     const image = props.systemImage?.image ?? Defaults.systemImage;
     this.system = { image, imagePullPolicy: props.systemImage?.imagePullPolicy ?? 'IfNotPresent' };

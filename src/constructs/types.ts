@@ -6,6 +6,7 @@
  */
 import * as koc from '../../imports/kubeopencode.io.js';
 import { ContextTypeName } from '../api/constants.js';
+import { RetryPolicy } from '../api/retry.js';
 
 /** A URL context as on the wire (`cdk8s import` renames insecureSkipTLSVerify to insecureSkipTlsVerify). */
 export type UrlContext = Omit<koc.TaskSpecContextsUrl, 'insecureSkipTlsVerify'> & { readonly insecureSkipTLSVerify?: boolean };
@@ -46,7 +47,8 @@ export type AgentPodSpec = Omit<koc.AgentSpecPodSpec, 'resources' | 'scheduling'
   readonly scheduling?: Omit<koc.AgentSpecPodSpecScheduling, 'tolerations'> & { readonly tolerations?: readonly Toleration[] };
 };
 
-export type AgentSpec = Omit<koc.AgentSpec, 'contexts' | 'credentials' | 'outputs' | 'podSpec' | 'allowedNamespaces' | 'command'> & {
+export type AgentSpec = Omit<koc.AgentSpec, 'contexts' | 'credentials' | 'outputs' | 'podSpec' | 'allowedNamespaces' | 'command' | 'retryPolicy'> & {
+  readonly retryPolicy?: RetryPolicy;
   readonly contexts?: readonly ContextItem[];
   readonly credentials?: readonly Credential[];
   readonly outputs?: Outputs;
@@ -55,7 +57,8 @@ export type AgentSpec = Omit<koc.AgentSpec, 'contexts' | 'credentials' | 'output
   readonly command?: readonly string[];
 };
 
-export type TaskSpec = Omit<koc.TaskSpec, 'contexts' | 'outputs'> & {
+export type TaskSpec = Omit<koc.TaskSpec, 'contexts' | 'outputs' | 'retryPolicy'> & {
+  readonly retryPolicy?: RetryPolicy;
   readonly contexts?: readonly ContextItem[];
   readonly outputs?: Outputs;
 };

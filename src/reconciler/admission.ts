@@ -7,6 +7,7 @@
  * The order depends only on stored fields, so it survives a reconciler restart.
  */
 import { TaskObject } from './objects.js';
+import { isRetryDue, isWaitingToRetry } from './retry.js';
 import { Annotations, ConditionType, Phase, Reason } from '../api/constants.js';
 
 export function fifoCompare(a: TaskObject, b: TaskObject): number {
@@ -21,8 +22,8 @@ export function fifoCompare(a: TaskObject, b: TaskObject): number {
 
 export const isStopRequested = (task: TaskObject): boolean => task.metadata.annotations?.[Annotations.stop] === 'true';
 
-/** A Task holds a slot from admission until it finishes. */
-export const holdsSlot = (task: TaskObject): boolean => task.status?.phase === Phase.running;
+/** A Task holds a slot from admission until it finishes, except while a failed attempt waits to be retried. */
+export const holdsSlot = (task: TaskObject): boolean => task.status?.phase === Phase.running && !isWaitingToRetry(task);
 
 /**
  * A Task waits for a slot when it is Pending or Queued, is not being deleted or stopped,
@@ -92,7 +93,9 @@ export interface AdmissionInput {
  */
 export function planAdmission(tasks: readonly TaskObject[], limit: number | undefined, input: AdmissionInput = {}): AdmissionPlan {
   const { nowMs = Date.now(), isChecked = () => false, agentCreatedMs = -Infinity } = input;
-  const waits = (t: TaskObject) => isWaiting(t) || (isNew(t) && isChecked(t));
+  // A retry whose backoff is over waits for a slot in its original place (creationTimestamp).
+  const retryWaits = (t: TaskObject) => isRetryDue(t, nowMs) && !isStopRequested(t) && !t.metadata.deletionTimestamp;
+  const waits = (t: TaskObject) => isWaiting(t) || (isNew(t) && isChecked(t)) || retryWaits(t);
   const running = tasks.filter(holdsSlot).length;
   const line = tasks.filter((t) => waits(t) || holdsPlace(t, nowMs, agentCreatedMs)).sort(fifoCompare);
   const firstUnchecked = line.findIndex((t) => !waits(t));

@@ -10,6 +10,7 @@ import { childNames } from './children.js';
 import { done, ReconcileContext, requeueAfter, Result, TASKS_BY_AGENT, taskKey } from './context.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, keyOf, TaskObject } from './objects.js';
+import { isWaitingToRetry } from './retry.js';
 import { isConflict, isNotFound } from './runtime/api-errors.js';
 import { kubeTime } from './runtime/time.js';
 import { patchTaskStatusRetrying, TaskChangedError } from './status-write.js';
@@ -90,8 +91,10 @@ async function writeQueuePositions(
 ): Promise<Result> {
   const agentName = keyOf(agent);
   const refreshDue = ctx.admission.positionsRefreshDue(agentName, ctx.statusIntervalMs);
-  const stale = queue.filter(({ task, position }) => task.status?.phase !== Phase.queued || task.status.queuePosition !== position);
-  const due = stale.filter(({ task }) => refreshDue || task.status?.phase !== Phase.queued);
+  // In line: Queued, or a retry that stays Running between attempts.
+  const inLine = (task: TaskObject) => task.status?.phase === Phase.queued || isWaitingToRetry(task);
+  const stale = queue.filter(({ task, position }) => !inLine(task) || task.status?.queuePosition !== position);
+  const due = stale.filter(({ task }) => refreshDue || !inLine(task));
   // One batch per pass: the Agent's key is busy while it writes, and a slot that frees
   // meanwhile must not wait behind hundreds of queue-position writes.
   const toWrite = due.slice(0, WRITE_CONCURRENCY);

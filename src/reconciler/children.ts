@@ -6,15 +6,16 @@ import { V1Pod } from '@kubernetes/client-node';
 import { ReconcileContext } from './context.js';
 import { AgentObject, TaskObject } from './objects.js';
 import { configMapsNeeded, renderTask, RenderedTask } from './render.js';
+import { currentAttempt } from './retry.js';
 import { ConditionInput } from './status.js';
 import { ConditionType, Labels, Reason } from '../api/constants.js';
 import { taskResourceName } from '../api/names.js';
 import { parseTerminationMessage, TerminationMessageError } from '../api/outputs-format.js';
 import { ContextError } from '../constructs/context-plan.js';
 
-/** Where a Task's Pod and ConfigMap live: the Agent's namespace, a name from the Task's. */
+/** Where a Task's current Pod and ConfigMap live: the Agent's namespace, a name from the Task's and the attempt. */
 export function childNames(task: TaskObject, agent: { metadata: { namespace: string } }): { namespace: string; name: string } {
-  return { namespace: agent.metadata.namespace, name: taskResourceName(task.metadata.namespace, task.metadata.name) };
+  return { namespace: agent.metadata.namespace, name: taskResourceName(task.metadata.namespace, task.metadata.name, currentAttempt(task)) };
 }
 
 /** Reads the ConfigMaps that the contexts name, once, fresh from the API server. */
@@ -32,7 +33,7 @@ async function readContextConfigMaps(ctx: ReconcileContext, task: TaskObject, ag
 export async function renderChildren(ctx: ReconcileContext, task: TaskObject, agent: AgentObject): Promise<RenderedTask> {
   const configMaps = await readContextConfigMaps(ctx, task, agent);
   const config = ctx.caches.configs.list()[0];
-  return renderTask({ task, agent, configMaps, config: config?.spec });
+  return renderTask({ task, agent, configMaps, config: config?.spec, attempt: currentAttempt(task) });
 }
 
 /** Whether an existing Pod belongs to this very Task (and not an earlier one of the same name). */
@@ -95,15 +96,16 @@ export function readOutputs(pod: V1Pod): PodOutputs {
   }
 }
 
-/** Why a failed Pod failed, in the words of its containers. */
-export function podFailure(pod: V1Pod): { reason: string; message: string } {
+/** Why a failed Pod failed, in the words of its containers (and the failed container's exit code). */
+export function podFailure(pod: V1Pod): { reason: string; message: string; exitCode?: number } {
   if (pod.status?.reason === 'DeadlineExceeded') return { reason: Reason.timeout, message: pod.status.message ?? 'The Pod ran past its deadline' };
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const failed = statuses.find((c) => (c.state?.terminated?.exitCode ?? 0) !== 0 && c.name !== 'outputs');
   const t = failed?.state?.terminated;
   if (failed && t) {
     const why = t.reason ? `${t.reason}, ` : '';
-    return { reason: Reason.podFailed, message: `container ${failed.name} failed (${why}exit code ${t.exitCode})${t.message && failed.name !== 'outputs' ? `: ${t.message.slice(0, 512)}` : ''}` };
+    const message = `container ${failed.name} failed (${why}exit code ${t.exitCode})${t.message && failed.name !== 'outputs' ? `: ${t.message.slice(0, 512)}` : ''}`;
+    return { reason: Reason.podFailed, message, exitCode: t.exitCode };
   }
   return { reason: Reason.podFailed, message: pod.status?.message ?? `Pod ${pod.metadata?.name} failed` };
 }

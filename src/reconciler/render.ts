@@ -15,6 +15,8 @@ export interface RenderInput {
   /** ConfigMap data by `namespace/name`; a ConfigMap not in the map does not exist. */
   readonly configMaps?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly config?: ConfigSpec;
+  /** @default 1 */
+  readonly attempt?: number;
 }
 
 export interface RenderedTask {
@@ -30,6 +32,7 @@ export function renderTask(input: RenderInput): RenderedTask {
     task: input.task,
     agent: input.agent,
     configMaps: input.configMaps,
+    attempt: input.attempt,
     systemImage: {
       image: input.config?.systemImage?.image ?? Defaults.systemImage,
       imagePullPolicy: input.config?.systemImage?.imagePullPolicy ?? 'IfNotPresent',

@@ -6,6 +6,7 @@
 import { StatusPatch, TaskObject } from './objects.js';
 import { Condition } from '../api/conditions.js';
 import { ConditionType, Phase, Reason, TaskPhase } from '../api/constants.js';
+import { TaskAttempt } from '../api/retry.js';
 import { TaskStatus } from '../api/task.js';
 
 export interface TaskEvent {
@@ -106,10 +107,12 @@ export class TaskTransitions {
 
   public queued(position: number, limit: number, agent: string): Transition {
     const message = `Agent ${agent} is running its limit of ${limit} Tasks; this Task is number ${position} in the queue`;
-    const wasQueued = this.task.status?.phase === Phase.queued;
+    const wasQueued = conditionOf(this.task, ConditionType.queued)?.status === 'True';
+    // A retry waiting for a slot stays Running (between attempts) while it holds its place in line.
+    const phase = this.task.status?.nextAttemptTime ? Phase.running : Phase.queued;
     return {
       status: {
-        ...this.base(Phase.queued),
+        ...this.base(phase),
         queuePosition: position,
         conditions: this.conditions({ type: ConditionType.queued, status: 'True', reason: Reason.agentAtCapacity, message }),
       },
@@ -120,18 +123,44 @@ export class TaskTransitions {
   /** Admitted: a slot is taken and the Pod's name is known; the Pod is created next. */
   public admitted(podName: string, podNamespace: string, agent: string): Transition {
     const wasQueued = conditionOf(this.task, ConditionType.queued)?.status === 'True';
-    const message = `Admitted to Agent ${agent}`;
+    const retry = this.task.status?.nextAttemptTime !== undefined;
+    const message = retry ? `Attempt ${(this.task.status?.attempts?.length ?? 0) + 1} admitted to Agent ${agent}` : `Admitted to Agent ${agent}`;
     return {
       status: {
         ...this.base(Phase.running),
         podName,
         podNamespace,
         queuePosition: null,
-        conditions: wasQueued
-          ? this.conditions({ type: ConditionType.queued, status: 'False', reason: Reason.admitted, message })
-          : this.conditions(),
+        ...(retry ? { nextAttemptTime: null } : {}),
+        conditions: this.conditions(
+          ...(wasQueued ? [{ type: ConditionType.queued, status: 'False' as const, reason: Reason.admitted, message }] : []),
+          ...(retry ? [{ type: ConditionType.retrying, status: 'False' as const, reason: Reason.retryStarted, message }] : []),
+        ),
       },
-      event: { type: 'Normal', reason: Reason.admitted, message },
+      event: { type: 'Normal', reason: retry ? Reason.retryStarted : Reason.admitted, message },
+    };
+  }
+
+  /**
+   * A failed attempt is tried again after `nextAttemptAt`: the Task stays Running, gives its
+   * slot back, and records the attempt.
+   */
+  public retryScheduled(attempts: readonly TaskAttempt[], nextAttemptAt: string, reason: string, message: string): Transition {
+    const ended = attempts[attempts.length - 1];
+    const why = `Attempt ${ended.attempt} failed (${reason}): ${message}; attempt ${ended.attempt + 1} starts at ${nextAttemptAt} at the earliest`;
+    return {
+      status: {
+        ...this.base(Phase.running),
+        podName: null,
+        startTime: null,
+        attempts: [...attempts],
+        nextAttemptTime: nextAttemptAt,
+        conditions: this.conditions(
+          { type: ConditionType.ready, status: 'False', reason, message },
+          { type: ConditionType.retrying, status: 'True', reason: Reason.retryScheduled, message: why },
+        ),
+      },
+      event: { type: 'Warning', reason: Reason.retryScheduled, message: why },
     };
   }
 
@@ -164,16 +193,19 @@ export class TaskTransitions {
 
   /** Ends the Task. Completed for success and user stops; Failed otherwise. */
   public finished(phase: 'Completed' | 'Failed', reason: string, message: string, extra: StatusPatch<TaskStatus> = {}, more: ConditionInput[] = []): Transition {
+    const retrying = conditionOf(this.task, ConditionType.retrying)?.status === 'True';
     return {
       status: {
         ...this.base(phase),
         completionTime: this.now,
         queuePosition: null,
+        ...(this.task.status?.nextAttemptTime ? { nextAttemptTime: null } : {}),
         ...extra,
         conditions: this.conditions(
           { type: ConditionType.ready, status: 'False', reason, message },
           ...(conditionOf(this.task, ConditionType.queued)?.status === 'True'
             ? [{ type: ConditionType.queued, status: 'False' as const, reason, message }] : []),
+          ...(retrying ? [{ type: ConditionType.retrying, status: 'False' as const, reason, message }] : []),
           ...more,
         ),
       },

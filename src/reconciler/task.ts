@@ -10,13 +10,15 @@ import { cleanupFinished } from './cleanup.js';
 import { agentKey, cronTaskKey, done, ReconcileContext, requeueAfter, Result } from './context.js';
 import { isPermanentRejection, TaskGoneError } from './kube.js';
 import { isNamespaceAllowed } from './namespaces.js';
-import { AgentObject, agentKeyOf, keyOf, TaskObject } from './objects.js';
+import { AgentObject, agentKeyOf, keyOf, StatusPatch, TaskObject } from './objects.js';
 import { RenderedTask } from './render.js';
+import { AttemptEnd, attemptRecord, decideRetry, isWaitingToRetry, recordsAttempts, retryPolicyOf } from './retry.js';
 import { apiMessage, isConflict, isNotFound } from './runtime/api-errors.js';
 import { kubeTime } from './runtime/time.js';
 import { patchTaskStatusRetrying, TaskChangedError } from './status-write.js';
-import { changes, conditionOf, TaskTransitions, Transition } from './status.js';
+import { changes, ConditionInput, conditionOf, TaskTransitions, Transition } from './status.js';
 import { ConditionType, FINISHED_PHASES, Labels, Phase, Reason, TASK_CLEANUP_FINALIZER } from '../api/constants.js';
+import { TaskStatus } from '../api/task.js';
 
 export async function reconcileTask(ctx: ReconcileContext, key: string): Promise<Result> {
   const task = ctx.caches.tasks.get(key);
@@ -135,20 +137,15 @@ class TaskReconcile {
    * already ended, and its end is then in the cache already, so no watch event will come for it.
    */
   private async whileRunning(): Promise<Result> {
+    if (isWaitingToRetry(this.task)) return this.whileWaitingToRetry();
     const podName = this.task.status!.podName!;
     const podNamespace = this.task.status!.podNamespace!;
     if (!this.task.status?.startTime) return this.createAdmittedPod(podNamespace, podName);
     const pod = this.ctx.caches.pods.get(`${podNamespace}/${podName}`) ?? await this.ctx.kube.getPod(podNamespace, podName);
-    if (!pod) {
-      await this.write(this.transitions.finished(Phase.failed, Reason.podLost, `Pod ${podNamespace}/${podName} disappeared while the Task was running`));
-      return done;
-    }
+    if (!pod) return this.attemptEnded(Phase.failed, { reason: Reason.podLost, message: `Pod ${podNamespace}/${podName} disappeared while the Task was running` });
     switch (pod.status?.phase) {
-      case 'Succeeded': return this.podEnded(pod, Phase.completed, Reason.succeeded, `Pod ${podNamespace}/${podName} succeeded`);
-      case 'Failed': {
-        const failure = podFailure(pod);
-        return this.podEnded(pod, Phase.failed, failure.reason, failure.message);
-      }
+      case 'Succeeded': return this.podEnded(pod, Phase.completed, { reason: Reason.succeeded, message: `Pod ${podNamespace}/${podName} succeeded` });
+      case 'Failed': return this.podEnded(pod, Phase.failed, podFailure(pod));
       default: {
         const stuck = podStuck(pod);
         const ready = conditionOf(this.task, ConditionType.ready);
@@ -202,12 +199,55 @@ class TaskReconcile {
     }
   }
 
-  private async podEnded(pod: V1Pod, phase: 'Completed' | 'Failed', reason: string, message: string): Promise<Result> {
+  private async podEnded(pod: V1Pod, phase: 'Completed' | 'Failed', end: AttemptEnd): Promise<Result> {
     const outputs = readOutputs(pod);
-    await this.write(this.transitions.finished(phase, reason, message,
-      outputs.parameters ? { outputs: { parameters: outputs.parameters } } : {},
-      outputs.condition ? [outputs.condition] : []));
+    const captured = outputs.parameters ? { outputs: { parameters: outputs.parameters } } : {};
+    return this.attemptEnded(phase, end, captured, outputs.condition ? [outputs.condition] : []);
+  }
+
+  /**
+   * The current attempt ended: a failure its retryPolicy covers is tried again after a
+   * backoff (the Task stays Running, without a slot); anything else ends the Task.
+   */
+  private async attemptEnded(phase: 'Completed' | 'Failed', end: AttemptEnd, extra: StatusPatch<TaskStatus> = {}, more: ConditionInput[] = []): Promise<Result> {
+    const now = this.ctx.now();
+    const record = attemptRecord(this.task, end, kubeTime(now));
+    const attempts = [...(this.task.status?.attempts ?? []), record];
+    const decision = phase === Phase.failed ? decideRetry(this.task, this.agent(), end, now) : { retry: false as const };
+    if (decision.retry) {
+      await this.write(this.transitions.retryScheduled(attempts, kubeTime(decision.nextAttemptAt), end.reason, end.message));
+      return requeueAfter(decision.nextAttemptAt.getTime() - now.getTime());
+    }
+    const history = recordsAttempts(retryPolicyOf(this.task, this.agent())) ? { attempts } : {};
+    await this.write(this.transitions.finished(phase, end.reason, end.message, { ...extra, ...history }, more));
     return cleanupFinished(this.ctx, this.task);
+  }
+
+  /**
+   * Between attempts: after the backoff the next attempt starts, at once without a limit, or
+   * when the Agent admits it (in its original place in line) with one.
+   */
+  private async whileWaitingToRetry(): Promise<Result> {
+    const left = Date.parse(this.task.status!.nextAttemptTime!) - this.ctx.now().getTime();
+    if (left > 0) return requeueAfter(left);
+    const agent = this.agent();
+    if (!agent) return this.release(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
+    if (agent.spec.maxConcurrentTasks) {
+      this.ctx.enqueue(agentKey(this.agentName));
+      return done;
+    }
+    let rendered;
+    try {
+      rendered = await renderChildren(this.ctx, this.task, agent);
+    } catch (e) {
+      if (e instanceof ContextError) return e.retryable ? this.release(Reason.contextError, e.message) : this.fail(Reason.contextError, e.message);
+      throw e;
+    }
+    const outcome = await this.create(rendered);
+    if (outcome !== 'created') return outcome;
+    const { namespace, name } = childNames(this.task, agent);
+    await this.write(this.transitions.started(name, namespace, this.agentName));
+    return this.whileRunning();
   }
 
   /** Fails the Task when it ran past timeoutSeconds; otherwise looks again when it would. */
@@ -218,8 +258,7 @@ class TaskReconcile {
     const left = Date.parse(start) + timeout * 1000 - this.ctx.now().getTime();
     if (left > 0) return requeueAfter(left);
     await this.deletePod();
-    await this.write(this.transitions.finished(Phase.failed, Reason.timeout, `The Task ran longer than its timeoutSeconds (${timeout})`));
-    return done;
+    return this.attemptEnded(Phase.failed, { reason: Reason.timeout, message: `The attempt ran longer than its timeoutSeconds (${timeout})` });
   }
 
   private async stop(): Promise<Result> {
@@ -238,9 +277,13 @@ class TaskReconcile {
   private async finalize(): Promise<Result> {
     if (!this.task.metadata.finalizers?.includes(TASK_CLEANUP_FINALIZER)) return done;
     const agentNamespace = this.task.status?.podNamespace ?? agentKeyOf(this.task).namespace;
-    const { name } = childNames(this.task, { metadata: { namespace: agentNamespace } });
-    await this.ctx.kube.deletePod(agentNamespace, name);
-    await this.ctx.kube.deleteConfigMap(agentNamespace, name);
+    // Every attempt's Pod and ConfigMap: the current one's, and those of attempts that were retried.
+    const current = childNames(this.task, { metadata: { namespace: agentNamespace } }).name;
+    const names = new Set([current, ...(this.task.status?.attempts ?? []).map((a) => a.podName)]);
+    for (const name of names) {
+      await this.ctx.kube.deletePod(agentNamespace, name);
+      await this.ctx.kube.deleteConfigMap(agentNamespace, name);
+    }
     try {
       await this.setFinalizers((this.task.metadata.finalizers ?? []).filter((f) => f !== TASK_CLEANUP_FINALIZER));
     } catch (e) {
