@@ -258,7 +258,7 @@ class TaskReconcile {
     const left = Date.parse(start) + timeout * 1000 - this.ctx.now().getTime();
     if (left > 0) return requeueAfter(left);
     await this.deletePod();
-    return this.attemptEnded(Phase.failed, { reason: Reason.timeout, message: `The attempt ran longer than its timeoutSeconds (${timeout})` });
+    return this.attemptEnded(Phase.failed, { reason: Reason.timeout, message: `The Task ran longer than its timeoutSeconds (${timeout})` });
   }
 
   private async stop(): Promise<Result> {

@@ -253,7 +253,7 @@ describe('TaskTrigger validation (at synth, naming the construct path and the fi
 
   test('a parameter destination must be a string field of the Task schema', () => {
     expect(synthError({ parameters: [{ to: 'spec.prompt', from: 'body.x' }] }))
-      .toContain(`${at}: parameters[0].to: spec.prompt is not a field of the Task schema (fields of spec: description, agentRef, contexts, outputs, mcpServers, timeoutSeconds)`);
+      .toContain(`${at}: parameters[0].to: spec.prompt is not a field of the Task schema (fields of spec: description, agentRef, contexts, outputs, mcpServers, timeoutSeconds, retryPolicy)`);
     expect(synthError({ parameters: [{ to: 'contexts[0].git.branch', from: 'body.x' }] }))
       .toContain(`${at}: parameters[0].to: spec.contexts[0].git.branch is not a field of the Task schema (fields of spec.contexts[0].git: repository, ref, path, depth, secretRef)`);
     expect(synthError({ parameters: [{ to: 'timeoutSeconds', from: 'body.x' }] }))
