@@ -74,8 +74,10 @@ function templates(): Record<string, string> {
   const operator = new KubeOpenCodeOperator(new Chart(app, 'kubeopencode'), 'kubeopencode', { helm: true });
   const files: Record<string, string> = {};
   for (const obj of operator.objects) {
-    const name = `templates/${obj.kind.toLowerCase()}.yaml`;
-    if (files[name]) throw new Error(`two objects of kind ${obj.kind}: ${name}`);
+    // One file per kind; a second object of a kind is named after its construct id (shardrole.yaml).
+    const byKind = `templates/${obj.kind.toLowerCase()}.yaml`;
+    const name = files[byKind] ? `templates/${obj.node.id.toLowerCase()}.yaml` : byKind;
+    if (files[name]) throw new Error(`two objects named ${name}`);
     const body = renderHelmMarkers(stringify(obj.toJson(), yamlOptions)).trimEnd();
     const condition = helmConditionOf(obj);
     // A template comment: a `#` line would leave a non-empty document when the condition is false.

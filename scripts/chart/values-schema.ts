@@ -73,6 +73,7 @@ export const valuesSchema: ValuesSchema = {
       logLevel: str('Log level.', { enum: ['error', 'warn', 'info', 'debug'] }),
       logFormat: str('Log format: one JSON object a line (for log collectors) or readable text.', { enum: ['json', 'text'] }),
       workers: int('Reconciles run at the same time (of different objects).', { minimum: 1 }),
+      shards: int('Split the work into this many shards, each owned by one replica through a Lease; an Agent and its Tasks stay in one shard. 1: one leader does everything. Needs leader election; set replicas >= shards.', { minimum: 1, maximum: 64 }),
       nodeOptions: str('Flags for the controller\'s Node.js (NODE_OPTIONS). The default caps V8\'s young generation, which otherwise holds 50-70 MiB of memory after bursts of API traffic; Node sizes the old generation from the memory limit by itself. "" keeps Node\'s defaults.'),
       watchNamespaces: {
         type: 'array',

@@ -13,6 +13,7 @@ import { BindAddress, HttpServer, listenersFor, parseBindAddress } from '../reco
 import { LeaderElector } from '../reconciler/runtime/leader.js';
 import { createLogger, Logger, LogFormat, LogLevel, parseLogFormat, parseLogLevel } from '../reconciler/runtime/logger.js';
 import { Metrics } from '../reconciler/runtime/metrics.js';
+import { ShardElection } from '../reconciler/runtime/shard-election.js';
 import { METRICS_PREFIX } from '../reconciler/task-metrics.js';
 
 /** The controller's settings, checked. */
@@ -26,6 +27,8 @@ export interface ControllerSettings {
   readonly leaseNamespace: string;
   readonly leaseName: string;
   readonly leaseDurationSeconds: number;
+  /** More than 1: sharded mode, each shard owned through a Lease of its own. */
+  readonly shards: number;
   readonly logFormat: LogFormat;
   readonly logLevel: LogLevel;
 }
@@ -39,16 +42,25 @@ function checked<T>(name: string, value: string, parse: (v: string) => T): T {
   }
 }
 
+/** The namespace globs; none (an empty value, as the chart passes by default) means every namespace. */
 function namespaceGlobs(value: string | undefined): string[] | undefined {
-  if (value === undefined) return undefined;
-  const globs = value.split(',').map((g) => g.trim()).filter(Boolean);
-  if (!globs.length) throw new UsageError('--watch-namespaces must name at least one namespace or glob');
+  const globs = (value ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+  if (!globs.length) return undefined;
   for (const glob of globs) {
     const problem = namespaceGlobProblem(glob);
     if (problem) throw new UsageError(`--watch-namespaces: "${glob}" ${problem}`);
   }
   return globs;
 }
+
+function parseShards(values: OptionValues): number {
+  const shards = parsePositive('shards', str(values.shards), 1);
+  if (shards > MAX_SHARDS) throw new UsageError(`--shards must be at most ${MAX_SHARDS}, got "${shards}"`);
+  if (shards > 1 && !flag(values['leader-elect'])) throw new UsageError('--shards needs leader election: each shard is owned through a Lease (drop --no-leader-elect)');
+  return shards;
+}
+
+const MAX_SHARDS = 64;
 
 /** Checks every flag; throws a UsageError naming the first bad one. */
 export function controllerSettings(values: OptionValues): ControllerSettings {
@@ -66,6 +78,7 @@ export function controllerSettings(values: OptionValues): ControllerSettings {
     leaseNamespace,
     leaseName,
     leaseDurationSeconds: parsePositive('lease-duration', str(values['lease-duration']), 15),
+    shards: parseShards(values),
     logFormat: checked('log-format', str(values['log-format'])!, parseLogFormat),
     logLevel: checked('log-level', str(values['log-level'])!, parseLogLevel),
   };
@@ -87,8 +100,19 @@ export async function runController(settings: ControllerSettings): Promise<numbe
   const metrics = new Metrics({ prefix: METRICS_PREFIX });
   const globs = settings.watchNamespaces;
   const namespaceFilter = globs ? (ns: string) => globs.some((g) => minimatch(ns, g)) : undefined;
-  const controller = new Controller({ kc, logger, metrics, workers: settings.workers, identity, namespaceFilter });
-  let standingBy = settings.leaderElect;
+  const sharded = settings.shards > 1;
+  let election: ShardElection | undefined;
+  const controller = new Controller({
+    kc,
+    logger,
+    metrics,
+    workers: settings.workers,
+    identity,
+    namespaceFilter,
+    shards: sharded ? { count: settings.shards, owns: (shard) => election?.owns(shard) ?? false } : undefined,
+  });
+  if (sharded) election = shardElection(settings, kc, identity, logger, controller, metrics);
+  let standingBy = settings.leaderElect && !sharded;
   const listeners = listenersFor(settings.metricsAddress, settings.probeAddress);
   const server = listeners.length ? new HttpServer({
     listeners,
@@ -100,7 +124,7 @@ export async function runController(settings: ControllerSettings): Promise<numbe
   logger.info('kubeopencode controller starting', { server: kc.getCurrentCluster()?.server, identity, leaderElection: settings.leaderElect });
 
   const leaseMs = settings.leaseDurationSeconds * 1000;
-  const elector = settings.leaderElect ? new LeaderElector({
+  const elector = settings.leaderElect && !sharded ? new LeaderElector({
     kc,
     namespace: settings.leaseNamespace,
     name: settings.leaseName,
@@ -119,13 +143,14 @@ export async function runController(settings: ControllerSettings): Promise<numbe
       process.exit(1);
     },
   }) : undefined;
-  metrics.setLeaderCollector(() => elector?.isLeader() ?? true);
+  if (!sharded) metrics.setLeaderCollector(() => elector?.isLeader() ?? true);
 
   let stopping: Promise<void> | undefined;
   const shutdown = async (signal: string) => {
     logger.info('shutting down', { signal });
     await controller.stop();
     await elector?.release();
+    await election?.release();
     await server?.stop();
     logger.info('stopped');
   };
@@ -142,7 +167,34 @@ export async function runController(settings: ControllerSettings): Promise<numbe
   });
   if (elector) void elector.run().catch((e) => fatal(logger, e));
   else await controller.start();
+  election?.start();
   return done;
+}
+
+/** Sharded mode: the controller reconciles the shards this replica owns; a shard taken over is looked at whole. */
+function shardElection(settings: ControllerSettings, kc: KubeConfig, identity: string, logger: Logger, controller: Controller, metrics: Metrics): ShardElection {
+  const leaseMs = settings.leaseDurationSeconds * 1000;
+  const election = new ShardElection({
+    kc,
+    namespace: settings.leaseNamespace,
+    prefix: settings.leaseName,
+    shards: settings.shards,
+    identity,
+    leaseDurationMs: leaseMs,
+    renewDeadlineMs: leaseMs * 2 / 3,
+    retryPeriodMs: leaseMs * 2 / 15,
+    logger: logger.child({ component: 'shard-election' }),
+    onAcquired: (shard) => controller.enqueueShard(shard),
+    onLost: () => undefined,
+    onMembershipLost: () => {
+      logger.error('lost this replica\'s membership; exiting so that a fresh process can join');
+      process.exit(1);
+    },
+  });
+  metrics.gauge('shards_owned', 'Shards this replica owns (1 per owned shard).', 'shard',
+    () => Object.fromEntries([...election.owned()].map((shard) => [String(shard), 1])));
+  metrics.setLeaderCollector(() => election.owned().size > 0);
+  return election;
 }
 
 function fatal(logger: Logger, e: unknown): void {
@@ -163,6 +215,7 @@ export const command: Command = defineCommand({
     'leader-election-namespace': { type: 'string', arg: 'NS', default: process.env.POD_NAMESPACE ?? 'kubeopencode-system', description: 'Namespace of the Lease ($POD_NAMESPACE)' },
     'leader-election-id': { type: 'string', arg: 'NAME', default: 'kubeopencode-controller', description: 'Name of the Lease' },
     'lease-duration': { type: 'string', arg: 'SECONDS', default: '15', description: 'How long a Lease holds without renewal' },
+    'shards': { type: 'string', arg: 'N', default: '1', description: 'Split the work into N shards, each owned by one replica through a Lease (<id>-shard-<i>)' },
     'log-format': { type: 'string', arg: 'json|text', default: process.stderr.isTTY ? 'text' : 'json', description: 'Log line format' },
     'log-level': { type: 'string', arg: 'LEVEL', default: 'info', description: 'error, warn, info or debug' },
   },

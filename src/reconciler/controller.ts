@@ -17,6 +17,7 @@ import type { Logger } from './runtime/logger.js';
 import type { Metrics } from './runtime/metrics.js';
 import { KubeObject, Store } from './runtime/store.js';
 import { WorkQueue } from './runtime/workqueue.js';
+import { shardOfKey } from './shards.js';
 import { TaskMetrics } from './task-metrics.js';
 import { reconcileTask } from './task.js';
 import { CLUSTER_CONFIG_NAME, GROUP, Kinds, Labels, MANAGED_BY, Phase, VERSION } from '../api/constants.js';
@@ -51,6 +52,12 @@ export interface ControllerOptions {
    * @default - the system clock
    */
   readonly now?: () => Date;
+  /**
+   * Sharded mode: this replica reconciles only the keys of the shards it owns (see shards.ts);
+   * its caches still hold everything, so a shard it takes over starts at once.
+   * @default - one shard: every key
+   */
+  readonly shards?: { readonly count: number; readonly owns: (shard: number) => boolean };
 }
 
 type Handler = (ctx: ReconcileContext, key: string) => Promise<Result>;
@@ -228,6 +235,17 @@ export class Controller {
     });
   }
 
+  /** This replica now owns `shard`: every key of it is looked at (the last owner may have left work undone). */
+  public enqueueShard(shard: number): void {
+    const count = this.options.shards?.count ?? 1;
+    const keys = [
+      ...this.caches.tasks.list().map((t) => taskKey(keyOf(t))),
+      ...this.caches.agents.list().map((a) => agentKey(keyOf(a))),
+      ...this.caches.cronTasks.list().map((c) => cronTaskKey(keyOf(c))),
+    ];
+    for (const key of keys) if (shardOfKey(this.caches, key, count) === shard) this.queue.add(key);
+  }
+
   /** Starts the informers, waits until they have listed once, then starts the workers. */
   public async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
@@ -257,6 +275,9 @@ export class Controller {
    * result becomes a requeue, an error a retry with backoff, a log line and a count in the metrics.
    */
   public async reconcile(key: string): Promise<void> {
+    const shards = this.options.shards;
+    // Another replica's shard: it reconciles the key (the informers enqueue every key everywhere).
+    if (shards && !shards.owns(shardOfKey(this.caches, key, shards.count))) return;
     const colon = key.indexOf(':');
     const kind = key.slice(0, colon);
     const target = key.slice(colon + 1);

@@ -60,6 +60,8 @@ describe('the committed chart', () => {
       'templates/role.yaml',
       'templates/rolebinding.yaml',
       'templates/serviceaccount.yaml',
+      'templates/shardrole.yaml',
+      'templates/shardrolebinding.yaml',
     ]);
     expect(generated['templates/clusterrole.yaml']).toMatch(/^\{\{- \/\* Generated[^\n]*\*\/\}\}\n\{\{- if \.Values\.rbac\.create \}\}\n/);
   });
@@ -90,11 +92,11 @@ describe('values.schema.json', () => {
     expect(errorsOf(seed)).toEqual([]);
   });
 
-  test('ALL_VALUES changes every setting but the two that would leave objects out', () => {
+  test('ALL_VALUES changes every setting but the two that would leave objects out, and shards (more than 1 needs the leader election ALL_VALUES turns off)', () => {
     const get = (v: unknown, path: string) => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], v);
     const unchanged = schemaPaths(valuesSchema).filter((p) => JSON.stringify(get(ALL_VALUES, p)) === JSON.stringify(get(DEFAULT_OPERATOR_VALUES, p)));
     // Both false is rendered by helm-template.test.ts.
-    expect(unchanged).toEqual(['serviceAccount.create', 'rbac.create']);
+    expect(unchanged).toEqual(['controller.shards', 'serviceAccount.create', 'rbac.create']);
   });
 
   test('refuses misspelt keys, wrong types and values outside the enums', () => {

@@ -101,7 +101,7 @@ describeWithHelm('helm and the generated chart', () => {
     expect(c.args).toEqual([
       'controller', '--metrics-bind-address=:9090', '--health-probe-bind-address=:9091', '--no-leader-elect',
       '--leader-election-id=koc-all-controller', '--lease-duration=30', '--log-format=text', '--log-level=debug', '--workers=8',
-      '--watch-namespaces=team-*,platform',
+      '--shards=1', '--watch-namespaces=team-*,platform',
     ]);
     expect(c.ports.map((p: Obj) => p.containerPort)).toEqual([9090, 9091]);
     expect(c.env).toContainEqual({ name: 'NODE_OPTIONS', value: ALL_VALUES.controller.nodeOptions });
@@ -129,6 +129,17 @@ describeWithHelm('helm and the generated chart', () => {
     expect(normalize(await template('my-release', 'ops', '-f', valuesFile(ALL_VALUES)))).toEqual(normalize(constructObjects(ALL_VALUES, 'my-release', 'ops')));
     const other = { ...DEFAULT_OPERATOR_VALUES, serviceAccount: { create: false, name: '', annotations: {} }, rbac: { create: false } };
     expect(normalize(await template('team-a', 'team-a', '-f', valuesFile(other)))).toEqual(normalize(constructObjects(other, 'team-a', 'team-a')));
+  });
+
+  test('controller.shards > 1: --shards, and a Role to read and take over any Lease of the release namespace', async () => {
+    const sharded = await template('kubeopencode', 'kubeopencode-system', '--set', 'controller.shards=3', '--set', 'controller.replicas=3');
+    const deployment = sharded.find((o) => o.kind === 'Deployment')!;
+    expect(deployment.spec.template.spec.containers[0].args).toContain('--shards=3');
+    const roles = sharded.filter((o) => o.kind === 'Role').map((o) => [o.metadata.name, o.rules]);
+    expect(roles).toContainEqual(['kubeopencode-shards', [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['list', 'get', 'update'] }]]);
+    expect(sharded.filter((o) => o.kind === 'RoleBinding').map((o) => o.metadata.name)).toContain('kubeopencode-shards');
+    const plain = await template('kubeopencode', 'kubeopencode-system');
+    expect(plain.filter((o) => o.kind === 'Role').map((o) => o.metadata.name)).toEqual(['kubeopencode-leader-election']);
   });
 
   test('rbac.create and serviceAccount.create false leave only the Deployment, running as the named ServiceAccount', async () => {

@@ -17,6 +17,7 @@ export const ALL_VALUES: OperatorValues = {
     resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '1Gi' } },
     logLevel: 'debug',
     logFormat: 'text',
+    shards: 1,
     workers: 8,
     nodeOptions: '--max-semi-space-size=8 --max-old-space-size=700',
     watchNamespaces: ['team-*', 'platform'],

@@ -34,8 +34,9 @@ describe('kubeopencode controller: bad flags (run as a process)', () => {
     [['--metrics-bind-address=localhost'], '--metrics-bind-address: bind address "localhost": expected [host]:port'],
     [['--health-probe-bind-address=:99999'], '--health-probe-bind-address: bind address ":99999": port out of range'],
     [['--watch-namespaces=dev-['], '--watch-namespaces: "dev-[" is not a glob that can match a namespace'],
-    [['--watch-namespaces=,'], '--watch-namespaces must name at least one namespace or glob'],
     [['--leader-election-id='], '--leader-election-id must not be empty'],
+    [['--shards=2', '--no-leader-elect'], '--shards needs leader election'],
+    [['--shards=100'], '--shards must be at most 64'],
     [['--bogus'], "Unknown option '--bogus'"],
   ])('%j -> exit 2 and one line', async (args, message) => {
     const { code, stdout, stderr } = await runCli(['controller', '--kubeconfig', unreachableKubeconfig(), ...args]);
@@ -80,9 +81,15 @@ describe('controllerSettings (pure)', () => {
       leaseNamespace: 'kubeopencode-system',
       leaseName: 'kubeopencode-controller',
       leaseDurationSeconds: 15,
+      shards: 1,
       logFormat: 'json',
       logLevel: 'info',
     });
+  });
+
+  test('an empty --watch-namespaces (the chart\'s default) means every namespace', () => {
+    expect(controllerSettings({ ...defaults, 'watch-namespaces': '' }).watchNamespaces).toBeUndefined();
+    expect(controllerSettings({ ...defaults, 'watch-namespaces': ' , ' }).watchNamespaces).toBeUndefined();
   });
 
   test('"0" turns a listener off; namespace globs are split and trimmed; --no-leader-elect', () => {

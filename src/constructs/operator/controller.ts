@@ -23,6 +23,7 @@ function helmFlags(): string[] {
     helmExpr('{{ printf "--log-format=%s" .Values.controller.logFormat | quote }}'),
     helmExpr('{{ printf "--log-level=%s" .Values.controller.logLevel | quote }}'),
     helmExpr('{{ printf "--workers=%v" .Values.controller.workers | quote }}'),
+    helmExpr('{{ printf "--shards=%v" .Values.controller.shards | quote }}'),
     helmExpr('{{ printf "--watch-namespaces=%s" (join "," .Values.controller.watchNamespaces) | quote }}'),
   ];
 }
@@ -38,6 +39,7 @@ function concreteFlags(c: OperatorControllerValues, leaderElectionId: string): s
     `--log-format=${c.logFormat}`,
     `--log-level=${c.logLevel}`,
     `--workers=${c.workers}`,
+    `--shards=${c.shards}`,
     ...(c.watchNamespaces.length ? [`--watch-namespaces=${c.watchNamespaces.join(',')}`] : []),
   ];
 }

@@ -11,7 +11,7 @@ import { KubeOpenCodeCrds } from '../kubeopencode-crds.js';
 import { controllerArgs, controllerContainer, controllerDeployment } from './controller.js';
 import { helmExpr, METADATA_KEY } from './helm-markers.js';
 import {
-  controllerClusterRole, controllerClusterRoleBinding, leaderElectionRole, leaderElectionRoleBinding, RbacServiceAccount,
+  controllerClusterRole, controllerClusterRoleBinding, leaderElectionRole, leaderElectionRoleBinding, RbacServiceAccount, shardRole,
 } from './rbac.js';
 import { ConcreteSource, DEFAULT_NAME, DEFAULT_NAMESPACE, HelmHelpers, HelmSource, Source } from './sources.js';
 import { DEFAULT_OPERATOR_VALUES, DeepPartial, mergeValues, OperatorValues, ValuesPath } from './values.js';
@@ -79,6 +79,9 @@ export class KubeOpenCodeOperator extends Construct {
   public readonly clusterRoleBinding?: ApiObject;
   public readonly role?: ApiObject;
   public readonly roleBinding?: ApiObject;
+  /** Sharded mode's Role and RoleBinding (controller.shards > 1). */
+  public readonly shardRole?: ApiObject;
+  public readonly shardRoleBinding?: ApiObject;
   public readonly config?: ApiObject;
   public readonly crds?: KubeOpenCodeCrds;
   public readonly namespaceObject?: ApiObject;
@@ -117,6 +120,11 @@ export class KubeOpenCodeOperator extends Construct {
         this.role = this.object('Role', leaderElectionRole(this.metadata(s.leaderElectionName, true), s.controllerName), condition);
         const roleBinding = leaderElectionRoleBinding(this.metadata(s.leaderElectionName, true), s.leaderElectionName, subject);
         this.roleBinding = this.object('RoleBinding', roleBinding, condition);
+        if (helm || this.values.controller.shards > 1) {
+          const sharded = `${condition} (gt (int .Values.controller.shards) 1)`;
+          this.shardRole = this.object('ShardRole', shardRole(this.metadata(s.shardsName, true)), sharded);
+          this.shardRoleBinding = this.object('ShardRoleBinding', leaderElectionRoleBinding(this.metadata(s.shardsName, true), s.shardsName, subject), sharded);
+        }
       }
     }
     this.deployment = this.object('Resource', () => this.deploymentManifest());
@@ -138,7 +146,8 @@ export class KubeOpenCodeOperator extends Construct {
   /** Every object of the operator except the CRDs (which Helm keeps in crds/). */
   public get objects(): ApiObject[] {
     return [
-      this.namespaceObject, this.serviceAccount, this.clusterRole, this.clusterRoleBinding, this.role, this.roleBinding, this.deployment, this.config,
+      this.namespaceObject, this.serviceAccount, this.clusterRole, this.clusterRoleBinding, this.role, this.roleBinding,
+      this.shardRole, this.shardRoleBinding, this.deployment, this.config,
     ]
       .filter((o): o is ApiObject => o !== undefined);
   }

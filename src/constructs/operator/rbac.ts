@@ -64,6 +64,16 @@ export function leaderElectionRules(leaseName: string): OperatorRule[] {
   ];
 }
 
+/** The extra Role of sharded mode: shard and member Leases have names made at run time. */
+export const SHARD_RULES: readonly OperatorRule[] = [
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: ['list', 'get', 'update'],
+    why: 'sharded mode: read every shard and member Lease of the namespace, renew and take over shards (their names are made at run time)',
+  },
+];
+
 const toPolicyRule = ({ why: _why, ...rule }: OperatorRule): V1PolicyRule => ({
   apiGroups: [...rule.apiGroups],
   resources: [...rule.resources],
@@ -100,6 +110,11 @@ export function controllerClusterRoleBinding(metadata: V1ObjectMeta, roleName: s
 /** The Role in the controller's namespace: leaderElectionRules on the Lease `leaseName`. */
 export function leaderElectionRole(metadata: V1ObjectMeta, leaseName: string): V1Role {
   return { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata, rules: leaderElectionRules(leaseName).map(toPolicyRule) };
+}
+
+/** The Role of sharded mode in the controller's namespace: SHARD_RULES. */
+export function shardRole(metadata: V1ObjectMeta): V1Role {
+  return { apiVersion: RBAC_API_VERSION, kind: 'Role', metadata, rules: SHARD_RULES.map(toPolicyRule) };
 }
 
 /** Binds the Role `roleName` to the controller's ServiceAccount. */

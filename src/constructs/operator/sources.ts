@@ -32,6 +32,8 @@ export interface Source {
   readonly namespace: string;
   readonly controllerName: string;
   readonly leaderElectionName: string;
+  /** The Role (and RoleBinding) of sharded mode. */
+  readonly shardsName: string;
   readonly serviceAccountName: string;
   readonly image: string;
   /** A scalar setting: its value, or `{{ .Values.path }}` (quoted for strings). */
@@ -54,12 +56,14 @@ export class ConcreteSource implements Source {
   public readonly helm = false;
   public readonly controllerName: string;
   public readonly leaderElectionName: string;
+  public readonly shardsName: string;
   public readonly serviceAccountName: string;
   public readonly image: string;
 
   constructor(private readonly values: OperatorValues, private readonly name: string, public readonly namespace: string) {
     this.controllerName = `${name}-controller`;
     this.leaderElectionName = `${name}-leader-election`;
+    this.shardsName = `${name}-shards`;
     this.serviceAccountName = values.serviceAccount.name || (values.serviceAccount.create ? this.controllerName : 'default');
     const image = values.controller.image;
     this.image = `${image.repository}:${image.tag || 'latest'}`;
@@ -113,6 +117,7 @@ export class HelmSource implements Source {
   public readonly namespace = helmExpr('{{ .Release.Namespace | quote }}');
   public readonly controllerName = helmExpr(`{{ include "${HelmHelpers.controllerName}" . | quote }}`);
   public readonly leaderElectionName = helmExpr(`{{ include "${HelmHelpers.leaderElectionName}" . | quote }}`);
+  public readonly shardsName = helmExpr(`{{ printf "%s-shards" (include "${HelmHelpers.fullname}" .) | quote }}`);
   public readonly serviceAccountName = helmExpr(`{{ include "${HelmHelpers.serviceAccountName}" . | quote }}`);
   public readonly image = helmExpr(`{{ include "${HelmHelpers.image}" . | quote }}`);
 

@@ -59,6 +59,13 @@ export interface OperatorControllerValues {
   /** Concurrent reconciles. @default 4 */
   readonly workers: number;
   /**
+   * Split the work into this many shards, each owned by one replica through a Lease (an
+   * Agent and all its Tasks stay in one shard). 1: one leader does everything. Give it
+   * `replicas` >= `shards` for the shards to spread; more replicas stand by.
+   * @default 1
+   */
+  readonly shards: number;
+  /**
    * Flags for the controller's Node.js, as `NODE_OPTIONS`. Node sizes the old generation from
    * the container's memory limit by itself; the default caps the young generation, which
    * otherwise keeps ~50-70 MiB of RSS after every burst of list and watch traffic
@@ -150,6 +157,7 @@ export const DEFAULT_OPERATOR_VALUES: OperatorValues = {
     logLevel: 'info',
     logFormat: 'json',
     workers: 4,
+    shards: 1,
     nodeOptions: '--max-semi-space-size=4',
     watchNamespaces: [],
     leaderElection: { enabled: true, leaseDurationSeconds: 15 },

@@ -33,6 +33,13 @@ export interface LeaderElectorOptions {
   readonly onStoppedLeading: () => void;
   /** Called when the observed holder changes (empty string: nobody). */
   readonly onNewLeader?: (identity: string) => void;
+  /**
+   * Since when (by this process's clock) someone has already seen this very Lease record
+   * unchanged, e.g. a process that watched the Lease before it started to campaign. A
+   * takeover then waits the lease duration from that moment, not from this elector's first look.
+   * @default - from this elector's first look
+   */
+  readonly seenUnchangedSince?: (lease: V1Lease) => number | undefined;
 }
 
 type Attempt = 'ok' | 'held' | 'failed';
@@ -205,8 +212,9 @@ export class LeaderElector {
     const s = lease.spec ?? {};
     const record = JSON.stringify([s.holderIdentity, s.leaseDurationSeconds, s.acquireTime, s.renewTime, s.leaseTransitions]);
     if (record !== this.observedRecord) {
+      const first = this.observedRecord === '';
       this.observedRecord = record;
-      this.observedAt = now;
+      this.observedAt = (first ? this.options.seenUnchangedSince?.(lease) : undefined) ?? now;
     }
     const holder = s.holderIdentity ?? '';
     if (holder !== this.observedHolder) {

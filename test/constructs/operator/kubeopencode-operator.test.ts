@@ -61,6 +61,7 @@ describe('KubeOpenCodeOperator with its defaults', () => {
       '--log-format=json',
       '--log-level=info',
       '--workers=4',
+      '--shards=1',
     ]);
     expect(c.ports).toEqual([
       { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
@@ -127,6 +128,7 @@ describe('the RBAC rules and the reconciler', () => {
     deleteNamespacedConfigMap: 'configmaps delete',
     createNamespacedEvent: 'events create',
     readNamespacedLease: 'leases get (Role)',
+    listNamespacedLease: 'leases list (the shard Role)',
     createNamespacedLease: 'leases create (Role)',
     replaceNamespacedLease: 'leases update (Role)',
   };
@@ -258,13 +260,15 @@ describe('Helm mode', () => {
 
   test('leaves the CRDs to the chart\'s crds/ folder and marks optional objects with their condition', () => {
     expect(op.crds).toBeUndefined();
-    expect(Object.fromEntries(op.objects.map((o) => [o.kind, helmConditionOf(o)]))).toEqual({
+    expect(Object.fromEntries(op.objects.map((o) => [o.node.id, helmConditionOf(o)]))).toEqual({
       ServiceAccount: '.Values.serviceAccount.create',
       ClusterRole: '.Values.rbac.create',
       ClusterRoleBinding: '.Values.rbac.create',
       Role: 'and .Values.rbac.create .Values.controller.leaderElection.enabled',
       RoleBinding: 'and .Values.rbac.create .Values.controller.leaderElection.enabled',
-      Deployment: undefined,
+      ShardRole: 'and .Values.rbac.create .Values.controller.leaderElection.enabled (gt (int .Values.controller.shards) 1)',
+      ShardRoleBinding: 'and .Values.rbac.create .Values.controller.leaderElection.enabled (gt (int .Values.controller.shards) 1)',
+      Resource: undefined,
       KubeOpenCodeConfig: '.Values.config.create',
     });
   });
