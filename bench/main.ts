@@ -7,7 +7,7 @@
  *   --workers N        the controller's --workers (default 4, the controller's default)
  *   --concurrency N    requests in flight when the bench creates objects as fast as it can (default 16)
  *   --profile          run the controller with --cpu-prof and summarise the profiles
- *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory
+ *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory,replicas
  *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
  *   --controller PATH  run that kubeopencode CLI (bin/kubeopencode.js of another build, e.g. with a
  *                      fix to compare) instead of this checkout's, which is compiled first
@@ -30,11 +30,12 @@ import { Distribution } from './lib/stats.js';
 import { apiLatencyBaseline, latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
 import { queue } from './scenarios/queue.js';
+import { replicas } from './scenarios/replicas.js';
 import { synthesis } from './scenarios/synth.js';
 import { throughput } from './scenarios/throughput.js';
 import { DEFAULT_OPERATOR_VALUES } from '../src/constructs/operator/values.js';
 
-const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory'];
+const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory', 'replicas'];
 
 /**
  * The controller's Node as the chart runs it: the chart's NODE_OPTIONS, plus the heap ceiling
@@ -124,6 +125,7 @@ async function main(): Promise<number> {
         figures.push(...await timed('queue', () => queue(c, base)));
       }
       if (runs('memory')) figures.push(...await timed('memory', () => memory(c)));
+      if (runs('replicas')) figures.push(...await timed('replicas', () => replicas(c)));
     }
     const versions = cluster ? await cluster.versions() : { kubernetes: 'n/a', etcd: 'n/a' };
     const nodeVersion = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();

@@ -14,21 +14,25 @@ export interface Usage {
 }
 
 export class CpuMeter {
-  /** Starts metering; resolves once the API server's counters are read, so nothing sent later is missed. */
-  public static async start(cluster: BenchCluster, reconciler?: Reconciler): Promise<CpuMeter> {
+  /**
+   * Starts metering; resolves once the API server's counters are read, so nothing sent later is
+   * missed. Several reconcilers (sharded mode) count as one: their CPU is added up.
+   */
+  public static async start(cluster: BenchCluster, ...reconcilers: Reconciler[]): Promise<CpuMeter> {
     const requests = await cluster.requestCounts().catch(() => new Map<string, number>());
-    return new CpuMeter(cluster, reconciler, requests);
+    return new CpuMeter(cluster, reconcilers, requests);
   }
 
   private readonly start: Record<string, number>;
 
-  private constructor(private readonly cluster: BenchCluster, private readonly reconciler: Reconciler | undefined,
+  private constructor(private readonly cluster: BenchCluster, private readonly reconcilers: readonly Reconciler[],
     private readonly requestsBefore: Map<string, number>) {
     this.start = this.read();
   }
 
   private read(): Record<string, number> {
-    return { ...this.cluster.cpuMs(), ...(this.reconciler ? { reconciler: this.reconciler.cpuMs() } : {}) };
+    const reconciler = this.reconcilers.reduce((sum, r) => sum + r.cpuMs(), 0);
+    return { ...this.cluster.cpuMs(), ...(this.reconcilers.length ? { reconciler } : {}) };
   }
 
   /** What was used since construction. */

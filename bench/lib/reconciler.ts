@@ -22,6 +22,8 @@ export interface ReconcilerOptions {
   readonly cli?: string;
   /** The controller's NODE_OPTIONS, as the chart sets them. @default "" (Node's defaults) */
   readonly nodeOptions?: string;
+  /** Sharded mode: this many shards, their Leases in `leaseNamespace` under `leaseId`. @default - one process, no leader election */
+  readonly sharded?: { readonly shards: number; readonly leaseNamespace: string; readonly leaseId: string };
 }
 
 /** node_modules/.bin/node (Node 24, the project's runtime), else the Node running the bench. */
@@ -45,6 +47,11 @@ export function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
+function electionArgs(options: ReconcilerOptions): string[] {
+  const s = options.sharded;
+  return s ? ['--shards', String(s.shards), '--leader-election-namespace', s.leaseNamespace, '--leader-election-id', s.leaseId] : ['--no-leader-elect'];
+}
+
 export class Reconciler {
   public static async start(options: ReconcilerOptions): Promise<Reconciler> {
     const cli = options.cli ?? join(repoRoot, 'bin/kubeopencode.js');
@@ -52,7 +59,7 @@ export class Reconciler {
     const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
     const child = spawn(nodeBinary(), [...nodeArgs, cli, 'controller',
-      '--kubeconfig', options.kubeconfigPath, '--no-leader-elect', '--watch-namespaces', options.namespaces.join(','),
+      '--kubeconfig', options.kubeconfigPath, ...electionArgs(options), '--watch-namespaces', options.namespaces.join(','),
       '--metrics-bind-address', '0', '--health-probe-bind-address', '0', '--workers', String(options.workers),
       '--log-format', 'json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: options.nodeOptions ?? '' } });
     const reconciler = new Reconciler(child, options);
