@@ -634,7 +634,7 @@ export interface AgentSpecContextsGit {
   readonly repository: string;
 
   /**
-   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.
    *
    * @schema AgentSpecContextsGit#secretRef
    */
@@ -1057,7 +1057,7 @@ export enum AgentSpecRetryPolicyRetryOn {
 }
 
 /**
- * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+ * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.
  *
  * @schema AgentSpecContextsGitSecretRef
  */
@@ -2069,7 +2069,7 @@ export interface CronTaskSpecTaskTemplateSpecContextsGit {
   readonly repository: string;
 
   /**
-   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.
    *
    * @schema CronTaskSpecTaskTemplateSpecContextsGit#secretRef
    */
@@ -2376,7 +2376,7 @@ export enum CronTaskSpecTaskTemplateSpecRetryPolicyRetryOn {
 }
 
 /**
- * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+ * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.
  *
  * @schema CronTaskSpecTaskTemplateSpecContextsGitSecretRef
  */
@@ -3311,7 +3311,7 @@ export interface TaskSpecContextsGit {
   readonly repository: string;
 
   /**
-   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+   * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.
    *
    * @schema TaskSpecContextsGit#secretRef
    */
@@ -3618,7 +3618,7 @@ export enum TaskSpecRetryPolicyRetryOn {
 }
 
 /**
- * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH.
+ * A Secret in the Agent's namespace with username and password (HTTPS) or ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.
  *
  * @schema TaskSpecContextsGitSecretRef
  */

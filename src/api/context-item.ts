@@ -95,7 +95,7 @@ export const contextItemSchema: JSONSchema = withRules(obj(
       path: withRules(str('A subdirectory of the repository to mount instead of its root.', { minLength: 1, maxLength: 1024 }), relativeSubdirRule),
       depth: int('History depth of the clone; 0 clones the whole history.', { minimum: 0, maximum: 1_000_000, default: Defaults.gitDepth }),
       secretRef: secretNameRef('A Secret in the Agent\'s namespace with username and password (HTTPS) or ' +
-        'ssh-privatekey (and optionally ssh-known-hosts) for SSH.'),
+        'ssh-privatekey (and optionally ssh-known-hosts) for SSH, and optionally ca.crt: a PEM CA that HTTPS trusts for this server.'),
     }, { required: ['repository'] }),
     runtime: obj('Marks the KubeOpenCode runtime prompt, for type Runtime. It has no fields.', {}),
     url: obj('Content fetched over HTTP(S) before the agent starts, for type URL.', {

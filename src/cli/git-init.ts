@@ -194,6 +194,7 @@ export const command = defineCommand({
   name: 'git-init',
   summary: 'Clone a Git context into a directory (init container)',
   details: 'Secret files: "username" and "password" (HTTPS), or "ssh-privatekey" and optionally "ssh-known-hosts".\n' +
+    'For HTTPS, "ca.crt" (PEM) is the CA to trust for the repository\'s server instead of the system\'s; alone, it needs no login.\n' +
     'Credentials never reach .git/config, process arguments or logs. With --subdir only that directory\'s\n' +
     'content is kept (without .git).',
   options: {

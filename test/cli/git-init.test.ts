@@ -3,6 +3,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { createFixtureRepo, Fixture, git, GitServer, HttpGitServer, startGitDaemon, startGitHttp } from './git-servers.js';
 import { makeTempDir, removeTempDirs, runCli } from './helpers.js';
+import { createServerCertificate, ServerCertificate } from '../../harness/e2e/pki.js';
 import { hasBits } from '../../src/cli/lib/safe-write.js';
 
 const USER = 'alice';
@@ -240,6 +241,68 @@ describe('git-init over smart HTTP (git http-backend)', () => {
       sockets.forEach((s) => s.destroy());
       await new Promise((resolve) => silent.close(resolve));
     }
+  });
+});
+
+describe('git-init over HTTPS with a private CA (the Secret\'s ca.crt)', () => {
+  let cert: ServerCertificate;
+  let guardedTls: HttpGitServer;
+  let openTls: HttpGitServer;
+
+  beforeAll(async () => {
+    cert = await createServerCertificate(join(dir, 'pki'), []);
+    [guardedTls, openTls] = await Promise.all([
+      startGitHttp(fixture.base, { tls: cert, auth: { username: USER, password: PASSWORD } }),
+      startGitHttp(fixture.base, { tls: cert }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([guardedTls, openTls].filter(Boolean).map((s) => s.stop()));
+  });
+
+  test('username, password and ca.crt: the server\'s certificate is trusted through that CA, and the clone works', async () => {
+    const target = newTarget();
+    const secret = secretDir({ 'username': USER, 'password': PASSWORD, 'ca.crt': cert.ca });
+    const { code, stdout, stderr } = await gitInit('--repository', guardedTls.url('repo.git'), '--target', target, '--ref', 'v1', '--secret-dir', secret);
+    expect(stderr).not.toContain('error');
+    expect(code).toBe(0);
+    expect(readme(target)).toBe('one\n');
+    expect(guardedTls.authorizations).toContain(`Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`);
+    // The trust lives in git-init's private configuration, not in the clone the agent gets.
+    expect(readFileSync(join(target, '.git/config'), 'utf8')).not.toMatch(/sslCAInfo|ca\.crt/i);
+    expect(`${allText(target)}${stdout}${stderr}`).not.toContain(PASSWORD);
+  });
+
+  test('without ca.crt the self-signed chain is refused: "TLS error"', async () => {
+    const target = newTarget();
+    const { code, stderr } = await gitInit('--repository', guardedTls.url('repo.git'), '--target', target,
+      '--secret-dir', secretDir({ username: USER, password: PASSWORD }));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`error: TLS error: ${guardedTls.url('repo.git')}`);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  test('ca.crt alone: a server without login needs no username or password', async () => {
+    const target = newTarget();
+    const { code, stderr } = await gitInit('--repository', openTls.url('repo.git'), '--target', target, '--secret-dir', secretDir({ 'ca.crt': cert.ca }));
+    expect(stderr).not.toContain('error');
+    expect(code).toBe(0);
+    expect(readme(target)).toBe('three\n');
+  });
+
+  test('a CA that did not sign the server\'s certificate is refused', async () => {
+    const other = await createServerCertificate(join(dir, 'other-pki'), []);
+    const { code, stderr } = await gitInit('--repository', openTls.url('repo.git'), '--target', newTarget(), '--secret-dir', secretDir({ 'ca.crt': other.ca }));
+    expect(code).toBe(1);
+    expect(stderr).toContain('error: TLS error');
+  });
+
+  test('a user name without its password is still an error, which names the keys', async () => {
+    const { code, stderr } = await gitInit('--repository', openTls.url('repo.git'), '--target', newTarget(),
+      '--secret-dir', secretDir({ 'username': USER, 'ca.crt': cert.ca }));
+    expect(code).toBe(1);
+    expect(stderr).toContain('needs "username" and "password" (or only "ca.crt")');
   });
 });
 

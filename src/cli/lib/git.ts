@@ -31,6 +31,9 @@ export class GitError extends Error {
   }
 }
 
+/** The Secret key of a CA certificate (PEM) to trust for an HTTPS repository. */
+export const CA_KEY = 'ca.crt';
+
 /** Quotes a value for a git config file. */
 const configValue = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 /** Quotes a word for sh. */
@@ -155,10 +158,20 @@ export class GitSession {
       '[credential]', '\thelper =',
     ];
     const { repository, secretDir } = this.options;
-    if (repository.transport === 'http') lines.push(...await this.httpCredentials(secretDir));
+    if (repository.transport === 'http') lines.push(...await this.httpTrust(secretDir), ...await this.httpCredentials(secretDir));
     if (repository.transport === 'ssh') this.env.GIT_SSH_COMMAND = await this.sshCommand(secretDir);
     if (repository.transport === 'git' && secretDir) this.options.log.warn('git:// has no authentication: the Secret is not used');
     await writeFile(join(this.dir, 'gitconfig'), `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
+
+  /**
+   * The Secret's `ca.crt`, for a server whose certificate a private CA signed: git trusts
+   * that CA (instead of the system's) for the repository's origin only.
+   */
+  private async httpTrust(secretDir: string | undefined): Promise<string[]> {
+    const caFile = secretDir && join(secretDir, CA_KEY);
+    if (!caFile || await readOptional(caFile) === undefined) return [];
+    return [`[http ${configValue(`${this.options.repository.origin!}/`)}]`, `\tsslCAInfo = ${configValue(caFile)}`];
   }
 
   /** A credential helper, scoped to the repository's origin, that cats the two files. */
@@ -175,13 +188,21 @@ export class GitSession {
     if (secretDir) {
       const username = await readOptional(join(secretDir, 'username'));
       const password = await readOptional(join(secretDir, 'password'));
+      const onlyCa = username === undefined && password === undefined && await readOptional(join(secretDir, CA_KEY)) !== undefined;
+      if (onlyCa) return this.embeddedCredentials();
       if (username === undefined || password === undefined) {
-        throw new Error(`${secretDir} needs "username" and "password" for ${repository.display}`);
+        throw new Error(`${secretDir} needs "username" and "password" (or only "${CA_KEY}") for ${repository.display}`);
       }
       this.redactor.add(password);
       if (repository.embedded) log.warn('the repository URL contains credentials; using the Secret\'s instead');
       return { username: join(secretDir, 'username'), password: join(secretDir, 'password') };
     }
+    return this.embeddedCredentials();
+  }
+
+  /** The user name and password written into the URL, as private files. */
+  private async embeddedCredentials(): Promise<{ username: string; password: string } | undefined> {
+    const { repository } = this.options;
     if (!repository.embedded) return undefined;
     const username = join(this.dir, 'username');
     const password = join(this.dir, 'password');

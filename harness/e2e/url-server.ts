@@ -1,23 +1,25 @@
 /**
- * A small HTTP server on loopback for URL contexts: fixed documents, each optionally
- * guarded by a header that must match (a Bearer token, a team header...).
+ * A small HTTP server for URL contexts: fixed documents, each optionally guarded by headers
+ * that must match (a Bearer token, a team header...); other requests get 401. A document may
+ * also change between requests (`bodies`), for tests whose attempts must see different content.
  */
 import http from 'node:http';
+import { listen, ServedAt, stopServer } from './listen.js';
 
 export interface Document {
   readonly body: string;
-  /** Header (lower case) -> required value; other requests get 401. */
+  /** Header (lower case) -> required value. */
   readonly require?: Readonly<Record<string, string>>;
 }
 
 export interface UrlServer {
   readonly url: (path: string) => string;
-  /** Method, path and headers of every request, in order. */
+  /** Path and headers of every request, in order. */
   readonly requests: { path: string; headers: http.IncomingHttpHeaders }[];
   readonly stop: () => Promise<void>;
 }
 
-export async function startUrlServer(documents: Readonly<Record<string, Document>>): Promise<UrlServer> {
+export async function startUrlServer(documents: Readonly<Record<string, Document>>, at: ServedAt = {}): Promise<UrlServer> {
   const requests: UrlServer['requests'] = [];
   const server = http.createServer((req, res) => {
     requests.push({ path: req.url ?? '', headers: req.headers });
@@ -33,14 +35,6 @@ export async function startUrlServer(documents: Readonly<Record<string, Document
     }
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end(doc.body);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: (path) => `http://127.0.0.1:${port}${path}`,
-    requests,
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const origin = await listen(server, 'http', at);
+  return { url: (path) => `${origin}${path}`, requests, stop: () => stopServer(server) };
 }
