@@ -38,7 +38,7 @@ const project = new typescript.TypeScriptProject({
     'yaml@^2.8',
   ],
   devDeps: ['node@24', '@types/node@^24', '@types/ws', 'tsx', 'cdk8s-cli@^2.207', '@jest/globals@^30'],
-  bin: { kubeopencode: 'bin/kubeopencode.js' },
+  bin: { 'kubeopencode': 'bin/kubeopencode.js', 'kubectl-kubeopencode': 'bin/kubectl-kubeopencode.js' },
   tsconfig: {
     compilerOptions: { ...esm, outDir: 'lib' },
     include: ['src/**/*.ts', 'imports/**/*.ts'],

@@ -4,17 +4,29 @@
  */
 import type { Command } from './lib/cli.js';
 
-const commands: Record<string, () => Promise<Command>> = {
+export const commands: Record<string, () => Promise<Command>> = {
+  'run': async () => (await import('./run.js')).command,
+  'get': async () => (await import('./get.js')).command,
+  'describe': async () => (await import('./describe.js')).command,
+  'logs': async () => (await import('./logs.js')).command,
+  'stop': async () => (await import('./stop.js')).command,
+  'wait': async () => (await import('./wait.js')).command,
+  'completion': async () => (await import('./completion.js')).command,
   'controller': async () => (await import('./controller.js')).command,
   'render': async () => (await import('./render.js')).command,
   'context-init': async () => (await import('./context-init.js')).command,
   'git-init': async () => (await import('./git-init.js')).command,
   'url-fetch': async () => (await import('./url-fetch.js')).command,
   'collect-outputs': async () => (await import('./collect-outputs.js')).command,
+  // Hidden: what the completion scripts call for candidates.
+  '__complete': async () => (await import('./complete.js')).command,
 };
 
+/** Commands left out of the help. */
+export const hidden = new Set(['__complete']);
+
 async function usage(): Promise<string> {
-  const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => {
+  const lines = await Promise.all(Object.entries(commands).filter(([name]) => !hidden.has(name)).map(async ([name, load]) => {
     try {
       return `  ${name.padEnd(16)} ${(await load()).summary}`;
     } catch {

@@ -10,6 +10,8 @@ export interface Command {
   readonly summary: string;
   /** Runs the command; resolves to the process exit code. */
   readonly run: (args: string[]) => Promise<number>;
+  /** What defineCommand was given: shell completion reads the options and arguments from it. */
+  readonly definition?: CommandDefinition;
 }
 
 /** Bad arguments: exit code 2. `showUsage` adds the command's help (e.g. for an unknown option). */
@@ -34,6 +36,26 @@ export interface OptionSpec {
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** An argument without a flag (`kubeopencode logs TASK`); its value lands under its name. */
+export interface PositionalSpec {
+  readonly name: string;
+  /** Shown in --help, e.g. TASK. */
+  readonly arg: string;
+  readonly required?: boolean;
+  readonly description: string;
+}
+
+/**
+ * A failure whose message is already what the user should read (kubectl-style API errors):
+ * printed as it is, without the "kubeopencode NAME: error:" prefix.
+ */
+export class PlainError extends Error {
+  constructor(message: string, public readonly exitCode = 1) {
+    super(message);
+    this.name = 'PlainError';
+  }
+}
 
 /** Parsed values: strings, booleans or string lists, keyed by option name. */
 export type OptionValues = Record<string, string | boolean | string[] | undefined>;
@@ -61,6 +83,8 @@ export interface CommandDefinition {
   /** Extra lines for --help, after the options. */
   readonly details?: string;
   readonly options: OptionSpecs;
+  /** Arguments without a flag, in order; none are accepted without this. */
+  readonly positionals?: readonly PositionalSpec[];
   /**
    * Print the whole help after an unknown option or a missing required one (commands people
    * type); without it every usage error is one line (helpers whose stderr ends up in a Pod's
@@ -81,18 +105,35 @@ function helpText(def: CommandDefinition): string {
     return `  ${flag.padEnd(38)} ${spec.description}${notes ? ` (${notes})` : ''}`;
   });
   lines.push(`  ${'-h, --help'.padEnd(38)} Show this help`);
-  return `Usage: kubeopencode ${def.name} [options]\n\n${def.summary}\n\nOptions:\n${lines.join('\n')}\n${def.details ? `\n${def.details}\n` : ''}`;
+  const positionals = def.positionals ?? [];
+  const synopsis = positionals.map((p) => (p.required ? p.arg : `[${p.arg}]`)).join(' ');
+  const args = positionals.length
+    ? `Arguments:\n${positionals.map((p) => `  ${p.arg.padEnd(38)} ${p.description}`).join('\n')}\n\n` : '';
+  return `Usage: kubeopencode ${def.name} [options]${synopsis ? ` ${synopsis}` : ''}\n\n${def.summary}\n\n${args}Options:\n${lines.join('\n')}\n${def.details ? `\n${def.details}\n` : ''}`;
+}
+
+/** Puts the positional arguments under their names; too many or a missing required one is a usage error. */
+function positionalValues(def: CommandDefinition, given: string[]): OptionValues {
+  const specs = def.positionals ?? [];
+  if (given.length > specs.length) {
+    throw new UsageError(specs.length ? `unexpected argument "${given[specs.length]}"` : `unexpected argument "${given[0]}": this command takes options only`);
+  }
+  const missing = specs.slice(given.length).find((p) => p.required);
+  if (missing) throw new UsageError(`${missing.arg} is required`);
+  return Object.fromEntries(given.map((value, i) => [specs[i].name, value]));
 }
 
 function parse(def: CommandDefinition, args: string[]): OptionValues | 'help' {
   const options = Object.fromEntries(Object.entries(def.options)
     .map(([name, spec]) => [name, { type: spec.type, multiple: spec.multiple ?? false, ...(spec.short ? { short: spec.short } : {}) }]));
   let values: OptionValues;
+  let positionals: string[];
   try {
     const parsed = parseArgs({
-      args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false, allowNegative: true,
-    }).values;
-    values = { ...defaults(def.options), ...parsed };
+      args, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: def.positionals !== undefined, allowNegative: true,
+    });
+    values = { ...defaults(def.options), ...parsed.values };
+    positionals = parsed.positionals;
   } catch (err) {
     if (errorCode(err)?.startsWith('ERR_PARSE_ARGS')) throw new UsageError((err as Error).message, true);
     throw err;
@@ -101,7 +142,7 @@ function parse(def: CommandDefinition, args: string[]): OptionValues | 'help' {
   for (const [name, spec] of Object.entries(def.options)) {
     if (spec.required && (values[name] === undefined || values[name] === '')) throw new UsageError(`--${name} is required`, true);
   }
-  return values;
+  return { ...values, ...positionalValues(def, positionals) };
 }
 
 function defaults(specs: OptionSpecs): OptionValues {
@@ -112,6 +153,7 @@ function defaults(specs: OptionSpecs): OptionValues {
 export function defineCommand(def: CommandDefinition): Command {
   return {
     summary: def.summary,
+    definition: def,
     run: async (args) => {
       const log = new Log(def.name, new Redactor());
       try {
@@ -123,6 +165,10 @@ export function defineCommand(def: CommandDefinition): Command {
         return await def.run(values, log);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof PlainError) {
+          process.stderr.write(`${log.redactor.scrub(message)}\n`);
+          return err.exitCode;
+        }
         if (err instanceof UsageError) {
           if (err.showUsage && def.usageOnError) {
             log.error(message);
