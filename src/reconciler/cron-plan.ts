@@ -127,9 +127,12 @@ export function planCronTask(cron: CronTaskObject, owned: readonly TaskObject[],
   let waiting: string | undefined;
   if (!spec.suspend) {
     const created = Date.parse(cron.metadata.creationTimestamp ?? '') || now.getTime();
-    let after = Date.parse(status.lastScheduleTime ?? '') || created;
-    if (spec.startingDeadlineSeconds !== undefined) after = Math.max(after, now.getTime() - spec.startingDeadlineSeconds * 1000);
-    const due = latestDue(schedule, new Date(after), now);
+    const after = Date.parse(status.lastScheduleTime ?? '') || created;
+    const latest = latestDue(schedule, new Date(after), now);
+    // A time missed by more than the deadline is skipped (the walk itself starts from the last run,
+    // so that a run moved by a daylight-saving change is found whatever the deadline).
+    const tooLate = latest && spec.startingDeadlineSeconds !== undefined && now.getTime() - latest.getTime() > spec.startingDeadlineSeconds * 1000;
+    const due = tooLate ? undefined : latest;
     if (due) {
       const policy = spec.concurrencyPolicy ?? 'Allow';
       if (policy === 'Forbid' && active.length) {

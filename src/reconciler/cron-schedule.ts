@@ -28,13 +28,24 @@ function times(schedule: Schedule, from: Date) {
 /**
  * The latest due time in (after, now], or undefined. Only the latest: runs missed while no
  * controller ran (or while a run was forbidden) are caught up once, not one by one.
+ *
+ * cron-parser's prev() and next() disagree next to a daylight-saving change (next() moves a
+ * skipped wall-clock time forward, prev() skips it), and next() is what nextDue() shows: so
+ * the answer is walked forward with next(), from a little before prev()'s answer (at most a
+ * couple of hours of minutes: bounded).
  */
 export function latestDue(schedule: Schedule, after: Date, now: Date): Date | undefined {
   if (now.getTime() <= after.getTime()) return undefined;
-  // prev() is strictly before its start: start just after `now` so that `now` itself counts.
-  const latest = times(schedule, new Date(now.getTime() + 1)).prev().toDate();
-  return latest.getTime() > after.getTime() ? latest : undefined;
+  const hint = times(schedule, new Date(now.getTime() + 1)).prev().toDate();
+  const from = Math.max(after.getTime(), hint.getTime() - DST_SLACK_MS);
+  const forward = times(schedule, new Date(from));
+  let latest: Date | undefined;
+  for (let due = forward.next().toDate(); due.getTime() <= now.getTime(); due = forward.next().toDate()) latest = due;
+  return latest;
 }
+
+/** More than any daylight-saving shift. */
+const DST_SLACK_MS = 2 * 3600_000;
 
 /** The first due time strictly after `now`. */
 export function nextDue(schedule: Schedule, now: Date): Date {

@@ -50,3 +50,18 @@ describe('cron schedule arithmetic (pure)', () => {
     expect(scheduleError({ expression: '* * * * *', timeZone: 'Mars/Olympus' })).toContain('"Mars/Olympus" is not a time zone');
   });
 });
+
+describe('latestDue next to daylight-saving changes (pure)', () => {
+  test('the moved spring-forward run is found as nextDue shows it, once', () => {
+    const daily = { expression: '30 2 * * *', timeZone: 'America/New_York' };
+    const shown = nextDue(daily, at('2027-03-14T05:00:00Z'));
+    expect(iso(shown)).toBe('2027-03-14T07:30:00.000Z');
+    expect(iso(latestDue(daily, at('2027-03-14T05:00:00Z'), at('2027-03-14T07:30:01Z')))).toBe('2027-03-14T07:30:00.000Z');
+    expect(latestDue(daily, at('2027-03-14T07:30:00Z'), at('2027-03-15T06:00:00Z'))).toBeUndefined();
+  });
+
+  test('every minute across the fall-back hour: each real minute, the latest is the one just past', () => {
+    const minutely = { expression: '* * * * *', timeZone: 'America/New_York' };
+    expect(iso(latestDue(minutely, at('2026-11-01T05:00:00Z'), at('2026-11-01T06:59:30Z')))).toBe('2026-11-01T06:59:00.000Z');
+  });
+});

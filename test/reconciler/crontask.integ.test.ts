@@ -159,3 +159,22 @@ test('the API server refuses a malformed schedule; the reconciler says why a tim
   }, { description: 'the InvalidSchedule condition' });
   expect(cron.status?.conditions?.[0].message).toContain('"Mars/Olympus" is not a time zone');
 });
+
+test('time zones and daylight saving on the real control plane: 02:30 New York on the spring-forward day runs at 03:30 EDT, once', async () => {
+  // 2027-03-14 02:00 EST -> 03:00 EDT in America/New_York (07:00Z); put the clock just before.
+  clock.offsetMs = Date.parse('2027-03-14T05:00:00Z') - Date.now();
+  // A deadline, or the months between its real creation and the clock would owe a catch-up run.
+  await createCronTask('dst', { schedule: '30 2 * * *', timeZone: 'America/New_York', startingDeadlineSeconds: 600 });
+  const due = await advanceToNextDue('dst');
+  expect(due).toBe('2027-03-14T07:30:00Z'); // 03:30 EDT: 02:30 does not exist that day
+  const [task] = await waitForMade('dst', 1, 'the spring-forward run').catch(async (e: Error) => {
+    throw new Error(`${e.message}; CronTask status: ${JSON.stringify((await getCronTask('dst')).status)}; clock ${now().toISOString()}`);
+  });
+  expect(task.metadata.annotations?.['kubeopencode.io/scheduled-at']).toBe(due);
+  // The next one is 02:30 EDT the day after (06:30Z), not a second run the same day.
+  const cron = await waitFor(async () => {
+    const c = await getCronTask('dst');
+    return c.status?.lastScheduleTime === due ? c : undefined;
+  }, { description: 'the CronTask to record the run' });
+  expect(cron.status?.nextScheduleTime).toBe('2027-03-15T06:30:00Z');
+});
