@@ -15,33 +15,36 @@ import { Figure } from '../lib/report.js';
 const AGENTS = 12;
 const G = { group: 'kubeopencode.io', version: 'v1alpha1' };
 
-async function run(ctx: BenchContext, replicas: number, count: number): Promise<number> {
+async function run(ctx: BenchContext, processCount: number, count: number): Promise<number> {
   const { cluster } = ctx;
-  const ns = await cluster.namespace(`replicas-${replicas}`);
+  const ns = await cluster.namespace(`replicas-${processCount}`);
   for (let a = 0; a < AGENTS; a++) {
     await cluster.custom.createNamespacedCustomObject({ ...G, namespace: ns, plural: 'agents', body: { apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Agent', metadata: { name: `agent-${a}` }, spec: {} } });
   }
   const recorder = await Recorder.start(cluster.kc, [ns]);
   const processes: Reconciler[] = [];
   try {
-    const sharded = replicas > 1 ? { shards: replicas, leaseNamespace: ns, leaseId: `bench-${replicas}` } : undefined;
-    for (let r = 0; r < replicas; r++) {
-      processes.push(await Reconciler.start({ kubeconfigPath: cluster.kubeconfigPath, namespaces: [ns], workers: ctx.workers, cli: ctx.cli, nodeOptions: ctx.nodeOptions, sharded }));
-    }
+    const sharded = processCount > 1 ? { shards: processCount, leaseNamespace: ns, leaseId: `bench-${processCount}` } : undefined;
+    const options = {
+      kubeconfigPath: cluster.kubeconfigPath, namespaces: [ns], workers: ctx.workers, cli: ctx.cli, nodeOptions: ctx.nodeOptions, sharded,
+    };
+    for (let r = 0; r < processCount; r++) processes.push(await Reconciler.start(options));
     // Let the shards spread before the clock starts (a lease renewal or two).
     if (sharded) await new Promise((resolve) => setTimeout(resolve, 5000));
     const meter = await CpuMeter.start(cluster, ...processes);
     const { startedAt } = await withConcurrency(count, ctx.concurrency, (i) => cluster.custom.createNamespacedCustomObject({
-      ...G, namespace: ns, plural: 'tasks',
+      ...G,
+      namespace: ns,
+      plural: 'tasks',
       body: { apiVersion: 'kubeopencode.io/v1alpha1', kind: 'Task', metadata: { name: taskName(i) }, spec: { description: `Benchmark task ${i}`, agentRef: { name: `agent-${i % AGENTS}` } } },
     }));
     await until(() => recorder.podAddedByTask().size >= count, `Pods of ${count} Tasks`, 600_000);
     const ms = Math.max(...recorder.podAddedByTask().values()) - startedAt;
-    account(ctx, `Replicas ${replicas}`, await meter.used(), count, 'Task');
+    account(ctx, `Replicas ${processCount}`, await meter.used(), count, 'Task');
     return count / (ms / 1000);
   } finally {
     recorder.stop();
-    for (const p of processes) await stopReconciler(ctx, `replicas-${replicas}`, p);
+    for (const p of processes) await stopReconciler(ctx, `replicas-${processCount}`, p);
     await cleanUp(ctx, [ns]);
   }
 }

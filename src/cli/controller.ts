@@ -56,7 +56,9 @@ function namespaceGlobs(value: string | undefined): string[] | undefined {
 function parseShards(values: OptionValues): number {
   const shards = parsePositive('shards', str(values.shards), 1);
   if (shards > MAX_SHARDS) throw new UsageError(`--shards must be at most ${MAX_SHARDS}, got "${shards}"`);
-  if (shards > 1 && !flag(values['leader-elect'])) throw new UsageError('--shards needs leader election: each shard is owned through a Lease (drop --no-leader-elect)');
+  if (shards > 1 && !flag(values['leader-elect'])) {
+    throw new UsageError('--shards needs leader election: each shard is owned through a Lease (drop --no-leader-elect)');
+  }
   return shards;
 }
 
@@ -172,7 +174,9 @@ export async function runController(settings: ControllerSettings): Promise<numbe
 }
 
 /** Sharded mode: the controller reconciles the shards this replica owns; a shard taken over is looked at whole. */
-function shardElection(settings: ControllerSettings, kc: KubeConfig, identity: string, logger: Logger, controller: Controller, metrics: Metrics): ShardElection {
+function shardElection(
+  settings: ControllerSettings, kc: KubeConfig, identity: string, logger: Logger, controller: Controller, metrics: Metrics,
+): ShardElection {
   const leaseMs = settings.leaseDurationSeconds * 1000;
   const election = new ShardElection({
     kc,
