@@ -37,7 +37,9 @@ const project = new typescript.TypeScriptProject({
     'winston@^3.19',
     'yaml@^2.8',
   ],
-  devDeps: ['node@24', '@types/node@^24', '@types/ws', 'tsx', 'cdk8s-cli@^2.207', '@jest/globals@^30'],
+  devDeps: ['node@24', '@types/node@^24', '@types/ws', 'tsx', 'cdk8s-cli@^2.207', '@jest/globals@^30',
+    // The Web UI's page (bundled into lib/ui) and its browser tests.
+    'esbuild@^0.28.2', 'preact@^11.2.0', 'playwright-core@^1.65.2', 'axe-core@^4.14.1'],
   bin: { 'kubeopencode': 'bin/kubeopencode.js', 'kubectl-kubeopencode': 'bin/kubectl-kubeopencode.js' },
   tsconfig: {
     compilerOptions: { ...esm, outDir: 'lib' },
@@ -107,13 +109,31 @@ project.eslint?.addRules({
         message: 'The API and the constructs are pure: they import neither the reconciler nor the CLI.',
       },
       {
-        target: './src/reconciler',
+        target: ['./src/reconciler', './src/ui'],
         from: './src/cli',
         message: 'Nothing imports the CLI.',
+      },
+      {
+        target: ['./src/api', './src/constructs', './src/reconciler'],
+        from: './src/ui',
+        message: 'The Web UI sits on top, beside the CLI: nothing below imports it.',
+      },
+      {
+        target: './src/ui/shared',
+        from: ['./src/api', './src/constructs', './src/reconciler', './src/ui/server', './imports'],
+        message: 'src/ui/shared is bundled into the page: pure code only.',
       },
     ],
   }],
 });
+
+// The page's .tsx files have their own tsconfig (DOM types), and are bundled at build time:
+// their libraries (preact) are devDependencies.
+project.eslint?.addOverride({
+  files: ['src/ui/web/**/*.tsx'],
+  parserOptions: { project: './src/ui/web/tsconfig.json' },
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true }] },
+} as never);
 
 project.package.addField('type', 'module');
 // projen appends its own test globs to ours; keep exactly ours.
@@ -125,12 +145,18 @@ project.defaultTask?.reset('tsx .projenrc.ts');
 
 // `npm ci` compiles too (npm runs `prepare` after installing), so that `npx kubeopencode`
 // works right after it, as the README's tour does.
-project.package.setScript('prepare', 'tsc --build');
+project.package.setScript('prepare', 'tsc --build && tsx scripts/ui-bundle.ts');
+// The Web UI's page: bundled by esbuild into lib/ui after tsc.
+project.compileTask.exec('tsx scripts/ui-bundle.ts');
 
 // `npm test` compiles first: the type check runs once, and `lib/` is what the CLI tests run.
 project.testTask.env('NODE_OPTIONS', '--experimental-vm-modules --no-warnings=ExperimentalWarning');
 project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependExec('tsc -p test/tsconfig.json --noEmit');
+// The page's sources (.tsx, DOM types) have their own tsconfig.
+project.testTask.prependExec('tsc -p src/ui/web/tsconfig.json --noEmit');
+// lib/ui/app.css is neither .js nor .d.ts: ship it.
+project.npmignore?.addPatterns('!/lib/ui/**');
 
 const unit = project.addTask('test:unit', {
   description: 'Unit tests only (no control plane)',

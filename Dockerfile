@@ -15,7 +15,9 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY imports ./imports
-RUN npx tsc --build
+COPY scripts/ui-bundle.ts ./scripts/
+# The CLI, then the Web UI's page (bundled into lib/ui).
+RUN npx tsc --build && npx tsx scripts/ui-bundle.ts
 
 # --- runtime -----------------------------------------------------------------------------
 FROM ${NODE_IMAGE}

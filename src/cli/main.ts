@@ -11,6 +11,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   'logs': async () => (await import('./logs.js')).command,
   'stop': async () => (await import('./stop.js')).command,
   'wait': async () => (await import('./wait.js')).command,
+  'ui': async () => (await import('./ui.js')).command,
   'completion': async () => (await import('./completion.js')).command,
   'controller': async () => (await import('./controller.js')).command,
   'render': async () => (await import('./render.js')).command,
