@@ -74,9 +74,9 @@ function templates(): Record<string, string> {
   const operator = new KubeOpenCodeOperator(new Chart(app, 'kubeopencode'), 'kubeopencode', { helm: true });
   const files: Record<string, string> = {};
   for (const obj of operator.objects) {
-    // One file per kind; a second object of a kind is named after its construct id (shardrole.yaml).
-    const byKind = `templates/${obj.kind.toLowerCase()}.yaml`;
-    const name = files[byKind] ? `templates/${obj.node.id.toLowerCase()}.yaml` : byKind;
+    // Named after the construct id (shardrole.yaml, uiservice.yaml); the controller Deployment,
+    // the construct's default child `Resource`, after its kind (deployment.yaml).
+    const name = `templates/${(obj.node.id === 'Resource' ? obj.kind : obj.node.id).toLowerCase()}.yaml`;
     if (files[name]) throw new Error(`two objects named ${name}`);
     const body = renderHelmMarkers(stringify(obj.toJson(), yamlOptions)).trimEnd();
     const condition = helmConditionOf(obj);

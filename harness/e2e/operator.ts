@@ -40,15 +40,21 @@ const repository = (image: string) => image.replace(/:[^/:]+$/, '');
 const tag = (image: string) => image.slice(image.lastIndexOf(':') + 1);
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
-/** The chart's values for this install: the local images, only this install's namespaces. */
-function chartValues(id: string): Record<string, unknown> {
+/** The chart's values for this install: the local images, only this install's namespaces, then `extra` (e.g. `ui`). */
+function chartValues(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     controller: {
       image: { repository: repository(E2E_IMAGES.system), tag: tag(E2E_IMAGES.system), pullPolicy: 'IfNotPresent' },
       watchNamespaces: [`${id}-*`],
     },
     config: { create: false },
+    ...extra,
   };
+}
+
+export interface InstallOptions {
+  /** More top-level values for this install (not `controller` or `config`), e.g. `{ ui: { enabled: true } }`. */
+  readonly values?: Record<string, unknown>;
 }
 
 /**
@@ -75,7 +81,7 @@ function describePod(pod: V1Pod | undefined): string {
 }
 
 /** Builds and loads the images, installs the chart, waits until the controller Pod leads with synced caches. */
-export async function installOperatorOnE2e(): Promise<E2eOperator> {
+export async function installOperatorOnE2e(options: InstallOptions = {}): Promise<E2eOperator> {
   const { node } = e2eCluster(); // throws why there is no e2e cluster: the test fails with it
   const kc = e2eKubeConfig();
   const started = Date.now();
@@ -85,7 +91,7 @@ export async function installOperatorOnE2e(): Promise<E2eOperator> {
   const release = `kubeopencode-${id}`;
   const releaseNamespace = await createE2eNamespace(`${id}-system`, RESTRICTED, kc);
   await applyClusterConfig(kc, id);
-  await helmOk(['install', release, chartDir, '--namespace', releaseNamespace, '-f', valuesFile(chartValues(id))],
+  await helmOk(['install', release, chartDir, '--namespace', releaseNamespace, '-f', valuesFile(chartValues(id, options.values))],
     { kubeconfig: e2eCluster().kubeconfigPath });
   const operator = new Installed(kc, id, release, releaseNamespace, node.nodeIP);
   try {
@@ -131,7 +137,8 @@ class Installed implements E2eOperator {
   /** The Deployment's Pod is Ready (its probes pass), holds the Lease, and says so on /metrics with its caches synced. */
   async waitUntilLeading(): Promise<void> {
     const apps = this.kc.makeApiClient(AppsV1Api);
-    const deployment = await waitFor(async () => (await apps.listNamespacedDeployment({ namespace: this.releaseNamespace })).items[0],
+    // By name: the release namespace may hold the UI's Deployment too.
+    const deployment = await waitFor(() => apps.readNamespacedDeployment({ namespace: this.releaseNamespace, name: `${this.release}-controller` }),
       { description: `the controller Deployment of ${this.release}`, timeoutMs: 30_000 });
     this.leaseName = argValue(deployment, '--leader-election-id')!;
     const selector = Object.entries(deployment.spec!.selector.matchLabels!).map(([k, v]) => `${k}=${v}`).join(',');

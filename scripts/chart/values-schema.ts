@@ -19,6 +19,7 @@ export interface ValuesSchema {
   readonly minimum?: number;
   readonly maximum?: number;
   readonly minLength?: number;
+  readonly maxLength?: number;
   readonly pattern?: string;
   readonly oneOf?: readonly ValuesSchema[];
   /** An example for the README (not a default). */
@@ -43,6 +44,9 @@ const quantities = (description: string): ValuesSchema => ({
 });
 
 const DNS_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A container port's name (with maxLength 15; a letter first, which keeps it from looking like a number). */
+const PORT_NAME = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+const kubeList = (description: string, item: string): ValuesSchema => ({ type: 'array', description, items: kube(item) });
 
 export const valuesSchema: ValuesSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -113,6 +117,51 @@ export const valuesSchema: ValuesSchema = {
         ttlSecondsAfterFinished: int('Delete a Task this many seconds after it finished.', { minimum: 0 }),
         maxRetainedTasks: int('Keep at most this many finished Tasks per namespace (the oldest go first).', { minimum: 0 }),
       }),
+    }),
+    ui: settings('The Web UI (kubeopencode ui --auth bearer, the controller image). Every API call is made with the bearer token of the request, which an authenticating proxy in front puts there (OIDC; docs/ui.md): its ServiceAccount has no rights and its Pod no token.', {
+      enabled: bool('Deploy the Web UI: a Deployment, a Service and a ServiceAccount with no rights.'),
+      replicas: int('Replicas of the UI. Each has its own sessions and CSRF secret: with more than one, make the Ingress sticky (cookie affinity), or a change sent to another replica than the one that served the page is refused.', { minimum: 0 }),
+      port: port('The UI\'s port (container port "http").'),
+      listenOnLoopback: bool('Listen on 127.0.0.1 only, for an authenticating proxy in the same Pod (ui.extraContainers; point ui.service.targetPort at its port). false: every address (--allow-remote), for a proxy in another Pod.'),
+      namespaces: {
+        type: 'array',
+        description: 'Namespaces to watch for people who may not list Tasks in every namespace (--namespace); the page can name others.',
+        items: str('A namespace.', { pattern: DNS_LABEL }),
+      },
+      allowedOrigins: {
+        type: 'array',
+        description: 'Origins allowed to send changes besides the request\'s Host, when the proxy rewrites the Host header, e.g. ["https://ui.example.com"] (--allowed-origin).',
+        items: str('An origin: scheme, host and port, no path.', { pattern: '^https?://[^/\\s]+$' }),
+      },
+      logLevel: str('Log level (debug: one line per request with method, path and status; never a token).', { enum: ['error', 'warn', 'info', 'debug'] }),
+      health: settings('The health port: GET /healthz only, on every address (even with listenOnLoopback), for the kubelet\'s probes.', {
+        port: port('Container port "health".'),
+      }),
+      resources: kube('CPU and memory of the UI container (requests and limits). At rest it holds about 130 MiB; each signed-in user adds the Tasks and Agents their watches hold.', {
+        properties: {
+          limits: quantities('Limits, e.g. {cpu: 500m, memory: 384Mi}.'),
+          requests: quantities('Requests, e.g. {cpu: 50m, memory: 160Mi}.'),
+        },
+      }),
+      extraContainers: kubeList('More containers in the UI Pod, e.g. an oauth2-proxy sidecar with ui.listenOnLoopback.', 'A container.'),
+      extraVolumes: kubeList('More volumes of the UI Pod, for ui.extraContainers (e.g. the proxy\'s Secret).', 'A volume.'),
+      service: settings('The UI\'s Service.', {
+        type: str('Service type; expose the UI through an Ingress and the proxy rather than a LoadBalancer of its own.', { enum: ['ClusterIP', 'NodePort', 'LoadBalancer'] }),
+        port: port('Service port.'),
+        targetPort: {
+          type: ['string', 'integer'],
+          description: 'Target port: a container port\'s name or number. "http" is the UI\'s own port; with a sidecar proxy, the proxy\'s.',
+          oneOf: [str('A port name.', { pattern: PORT_NAME, maxLength: 15 }), int('A port number.', { minimum: 1, maximum: 65535 })],
+        },
+      }),
+      networkPolicy: settings('A NetworkPolicy for the UI Pods.', {
+        from: kubeList('NetworkPolicy peers (podSelector, namespaceSelector, ipBlock) that alone may reach the UI Pods, on ui.service.targetPort. Empty: no NetworkPolicy. Set it to your proxy when the UI listens beyond loopback.', 'A NetworkPolicyPeer.'),
+      }),
+      podLabels: stringMap('Labels added to the UI Pods.'),
+      podAnnotations: stringMap('Annotations added to the UI Pods.'),
+      nodeSelector: stringMap('Node labels the UI Pods must run on.'),
+      tolerations: kubeList('Tolerations of the UI Pods.', 'A toleration.'),
+      affinity: kube('Affinity of the UI Pods.'),
     }),
   }),
 };

@@ -39,6 +39,9 @@ function credentialSource(values: OptionValues): CredentialSource {
 async function run(values: OptionValues, log: Log): Promise<number> {
   const port = parseCount('port', str(values.port), 8090);
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const healthFlag = str(values['health-port']);
+  const healthPort = healthFlag === undefined ? undefined : parseCount('health-port', healthFlag, 0);
+  if (healthPort !== undefined && healthPort > 65535) throw new UsageError(`--health-port must be at most 65535, got ${healthPort}`);
   const level = str(values['log-level']) as LogLevel;
   if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new UsageError(`--log-level must be error, warn, info or debug, got "${level}"`);
   let server: UiServer;
@@ -46,6 +49,7 @@ async function run(values: OptionValues, log: Log): Promise<number> {
     server = new UiServer({
       address: str(values.address),
       port,
+      healthPort,
       allowRemote: flag(values['allow-remote']),
       credentials: credentialSource(values),
       namespaces: list(values.namespace),
@@ -78,6 +82,7 @@ Listening on another address needs --allow-remote, which needs --auth bearer. Se
   options: {
     'address': { type: 'string', arg: 'IP', default: '127.0.0.1', description: 'Address to listen on' },
     'port': { type: 'string', short: 'p', arg: 'PORT', default: '8090', description: 'Port to listen on (0: any free port)' },
+    'health-port': { type: 'string', arg: 'PORT', description: 'Also answer GET /healthz (only that) on PORT on every address, for the kubelet\'s probes when the UI listens on loopback' },
     'allow-remote': { type: 'boolean', description: 'Allow an address other machines can reach (needs --auth bearer)' },
     'auth': { type: 'string', arg: 'MODE', default: 'kubeconfig', description: 'kubeconfig (your own credentials) or bearer (the token an authenticating proxy passes)' },
     'namespace': { type: 'string', short: 'n', arg: 'NS', multiple: true, description: 'A namespace to watch when you may not list Tasks in all of them' },

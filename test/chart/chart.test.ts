@@ -62,8 +62,14 @@ describe('the committed chart', () => {
       'templates/serviceaccount.yaml',
       'templates/shardrole.yaml',
       'templates/shardrolebinding.yaml',
+      'templates/uideployment.yaml',
+      'templates/uinetworkpolicy.yaml',
+      'templates/uiservice.yaml',
+      'templates/uiserviceaccount.yaml',
     ]);
     expect(generated['templates/clusterrole.yaml']).toMatch(/^\{\{- \/\* Generated[^\n]*\*\/\}\}\n\{\{- if \.Values\.rbac\.create \}\}\n/);
+    expect(generated['templates/uideployment.yaml']).toMatch(/\*\/\}\}\n\{\{- if \.Values\.ui\.enabled \}\}\n/);
+    expect(generated['templates/uinetworkpolicy.yaml']).toMatch(/\*\/\}\}\n\{\{- if and \.Values\.ui\.enabled \.Values\.ui\.networkPolicy\.from \}\}\n/);
   });
 
   test('the README lists every setting', () => {
@@ -81,7 +87,7 @@ describe('values.schema.json', () => {
   }
 
   test('describes exactly the settings of OperatorValues', () => {
-    const fromValues = leafPaths(DEFAULT_OPERATOR_VALUES).map((p) => p.replace(/^(controller\.(resources|podSecurityContext|securityContext|affinity))\..*$/, '$1'));
+    const fromValues = leafPaths(DEFAULT_OPERATOR_VALUES).map((p) => p.replace(/^(controller\.(resources|podSecurityContext|securityContext|affinity)|ui\.(resources|affinity))\..*$/, '$1'));
     expect([...new Set(fromValues)].sort()).toEqual(schemaPaths(valuesSchema).filter((p) => !p.startsWith('config.cleanup.')).concat('config.cleanup').sort());
   });
 
@@ -105,5 +111,16 @@ describe('values.schema.json', () => {
     expect(errorsOf({ controller: { logLevel: 'verbose' } })).toEqual(['/controller/logLevel must be equal to one of the allowed values']);
     expect(errorsOf({ commonLabels: { a: 1 } })).toEqual(['/commonLabels/a must be string']);
     expect(errorsOf({ config: { cleanup: { ttlSecondsAfterFinished: -1 } } })).toEqual(['/config/cleanup/ttlSecondsAfterFinished must be >= 0']);
+  });
+
+  test('refuses bad UI settings', () => {
+    expect(errorsOf({ ui: { port: 0 } })).toEqual(['/ui/port must be >= 1']);
+    expect(errorsOf({ ui: { enabled: 'yes' } })).toEqual(['/ui/enabled must be boolean']);
+    expect(errorsOf({ ui: { listenOnLoopbak: true } })).toEqual(['/ui must NOT have additional properties']);
+    expect(errorsOf({ ui: { allowedOrigins: ['https://ui.example.com/path'] } })).toEqual(['/ui/allowedOrigins/0 must match pattern "^https?://[^/\\s]+$"']);
+    expect(errorsOf({ ui: { service: { type: 'ExternalName' } } })).toEqual(['/ui/service/type must be equal to one of the allowed values']);
+    expect(errorsOf({ ui: { service: { targetPort: 4180 } } })).toEqual([]);
+    expect(errorsOf({ ui: { service: { targetPort: 'oauth2-proxy-http' } } })).toContain('/ui/service/targetPort must match exactly one schema in oneOf');
+    expect(errorsOf({ ui: { networkPolicy: { from: {} } } })).toEqual(['/ui/networkPolicy/from must be array']);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { App, Chart } from 'cdk8s';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { ALL_VALUES } from './support.js';
 import { chartDir, helm, helmBinary, helmOk, valuesFile } from '../../harness/operator/helm.js';
 import { DEFAULT_OPERATOR_VALUES, KubeOpenCodeOperator, OperatorValues } from '../../src/constructs/operator/kubeopencode-operator.js';
@@ -51,6 +51,8 @@ function normalize(objs: Obj[]): Obj[] {
       const c = o.spec.template.spec.containers[0];
       c.args = c.args.filter((a: string) => a !== '--watch-namespaces=');
     }
+    if (o.kind === 'Service') strip(o.spec.selector);
+    if (o.kind === 'NetworkPolicy') strip(o.spec.podSelector.matchLabels);
     return o;
   }).sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
 }
@@ -89,10 +91,10 @@ describeWithHelm('helm and the generated chart', () => {
 
   test('every value changed reaches the objects', async () => {
     const objs = await template('kubeopencode', 'ops', '-f', valuesFile(ALL_VALUES));
-    const k = byKind(objs);
+    const k = byKind(objs.filter((o) => o.metadata.labels['app.kubernetes.io/component'] !== 'ui'));
     expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ClusterRole/koc-all-controller', 'ClusterRoleBinding/koc-all-controller', 'Deployment/koc-all-controller',
-      'KubeOpenCodeConfig/cluster', 'ServiceAccount/koc-all-sa',
+      'ClusterRole/koc-all-controller', 'ClusterRoleBinding/koc-all-controller', 'Deployment/koc-all-controller', 'Deployment/koc-all-ui',
+      'KubeOpenCodeConfig/cluster', 'NetworkPolicy/koc-all-ui', 'Service/koc-all-ui', 'ServiceAccount/koc-all-sa', 'ServiceAccount/koc-all-ui',
     ]);
     const pod = k.Deployment.spec.template;
     const c = pod.spec.containers[0];
@@ -124,11 +126,107 @@ describeWithHelm('helm and the generated chart', () => {
     });
   });
 
+  test('every UI value changed reaches the UI\'s objects', async () => {
+    const objs = (await template('kubeopencode', 'ops', '-f', valuesFile(ALL_VALUES))).filter((o) => o.metadata.name === 'koc-all-ui');
+    const k = byKind(objs);
+    const ui = ALL_VALUES.ui;
+    const pod = k.Deployment.spec.template;
+    expect(k.Deployment.spec.replicas).toBe(2);
+    expect(k.Deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/instance': 'kubeopencode', 'app.kubernetes.io/name': 'kubeopencode-all-ui' });
+    expect(pod.metadata.labels).toMatchObject({ 'example.com/tier': 'web', 'team': 'platform', 'app.kubernetes.io/component': 'ui' });
+    expect(pod.metadata.annotations).toEqual({ 'example.com/owner': 'platform@example.com', 'example.com/ui': 'web' });
+    const [c, proxy] = pod.spec.containers;
+    expect(c.args).toEqual([
+      'ui', '--auth=bearer', '--address=127.0.0.1', '--port=9000', '--health-port=9001', '--log-level=debug',
+      '--namespace=team-a', '--namespace=team-b', '--allowed-origin=https://ui.example.com',
+    ]);
+    // On loopback the UI's own port is not a way in: only the health port is declared.
+    expect(c.ports).toEqual([{ name: 'health', containerPort: 9001, protocol: 'TCP' }]);
+    expect(c.image).toBe('registry.example.com/kubeopencode/kubeopencode:v9.9.9');
+    expect(c.resources).toEqual(ui.resources);
+    expect(c.securityContext).toEqual(ALL_VALUES.controller.securityContext);
+    expect(proxy).toEqual(ui.extraContainers[0]);
+    expect(pod.spec.volumes.map((v: Obj) => v.name)).toEqual(['tmp', 'kube-api-ca', 'oauth2-proxy']);
+    expect(pod.spec).toMatchObject({
+      serviceAccountName: 'koc-all-ui',
+      automountServiceAccountToken: false,
+      nodeSelector: ui.nodeSelector,
+      tolerations: ui.tolerations,
+      affinity: ui.affinity,
+      imagePullSecrets: [{ name: 'regcred' }],
+      securityContext: ALL_VALUES.controller.podSecurityContext,
+    });
+    expect(k.Service.spec).toMatchObject({ type: 'NodePort', ports: [{ name: 'http', port: 8080, targetPort: 'proxy', protocol: 'TCP' }] });
+    expect(k.Service.spec.selector).toEqual(k.Deployment.spec.selector.matchLabels);
+    expect(k.NetworkPolicy.spec.ingress).toEqual([{ from: ui.networkPolicy.from, ports: [{ port: 'proxy', protocol: 'TCP' }] }]);
+  });
+
+  test('ui.enabled=true: the UI with no rights and no token, reached on its own port from any Pod (no NetworkPolicy)', async () => {
+    const objs = await template('kubeopencode', 'kubeopencode-system', '--set', 'ui.enabled=true');
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/kubeopencode-controller',
+      'ServiceAccount/kubeopencode-ui',
+      'ClusterRole/kubeopencode-controller',
+      'ClusterRoleBinding/kubeopencode-controller',
+      'Role/kubeopencode-leader-election',
+      'RoleBinding/kubeopencode-leader-election',
+      'Service/kubeopencode-ui',
+      'Deployment/kubeopencode-controller',
+      'Deployment/kubeopencode-ui',
+    ]);
+    const sa = objs.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'kubeopencode-ui')!;
+    expect(sa.automountServiceAccountToken).toBe(false);
+    const bindings = objs.filter((o) => o.kind.endsWith('RoleBinding'));
+    expect(bindings.flatMap((b) => b.subjects).filter((sub: Obj) => sub.name === 'kubeopencode-ui')).toEqual([]);
+    const [controller, ui] = objs.filter((o) => o.kind === 'Deployment');
+    // The controller's selector must not take in the UI's Pods.
+    const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+      Object.entries(selector).every(([key, v]) => labels[key] === v);
+    expect(matches(controller.spec.selector.matchLabels, ui.spec.template.metadata.labels)).toBe(false);
+    expect(matches(ui.spec.selector.matchLabels, controller.spec.template.metadata.labels)).toBe(false);
+    const pod = ui.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.enableServiceLinks).toBe(false);
+    expect(pod.volumes).toContainEqual({ name: 'kube-api-ca', configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    const c = pod.containers[0];
+    expect(c.args).toEqual(['ui', '--auth=bearer', '--address=0.0.0.0', '--allow-remote', '--port=8090', '--health-port=8091', '--log-level=info']);
+    expect(c.ports).toEqual([{ name: 'http', containerPort: 8090, protocol: 'TCP' }, { name: 'health', containerPort: 8091, protocol: 'TCP' }]);
+    expect(c.volumeMounts).toContainEqual({ name: 'kube-api-ca', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true });
+    expect(c.imagePullPolicy).toBe('Always');
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    const service = objs.find((o) => o.kind === 'Service')!;
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    const lint = await helm(['lint', '--strict', chartDir, '--set', 'ui.enabled=true']);
+    expect(lint.code).toBe(0);
+  });
+
+  test('docs/ui.md\'s sidecar example renders: the proxy is the way in, the UI on loopback', async () => {
+    const doc = readFileSync(new URL('../../docs/ui.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(# ui-values\.yaml[^]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const objs = await template('kubeopencode', 'kubeopencode-system', '-f', valuesFile(parse(example!)));
+    const pod = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kubeopencode-ui')!.spec.template.spec;
+    expect(pod.containers.map((c: Obj) => c.name)).toEqual(['ui', 'oauth2-proxy']);
+    expect(pod.containers[0].args).toContain('--address=127.0.0.1');
+    expect(pod.containers[1].args).toContain('--upstream=http://127.0.0.1:8090/');
+    expect(pod.containers[1].ports).toEqual([{ name: 'http', containerPort: 4180 }]);
+    expect(objs.find((o) => o.kind === 'NetworkPolicy')!.spec.ingress[0].ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+  });
+
+  test('the values schema refuses a bad UI port with a readable message', async () => {
+    const bad = await helm(['template', 'x', chartDir, '--set', 'ui.enabled=true', '--set', 'ui.port=0']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/values don't meet the specifications of the schema/);
+    expect(bad.stderr).toMatch(/ui\/port.*minimum/s);
+  });
+
   test('helm template and the construct make the same objects, with the defaults and with every value changed', async () => {
     expect(normalize(await template('kubeopencode', 'kubeopencode-system'))).toEqual(normalize(constructObjects(DEFAULT_OPERATOR_VALUES, 'kubeopencode', 'kubeopencode-system')));
     expect(normalize(await template('my-release', 'ops', '-f', valuesFile(ALL_VALUES)))).toEqual(normalize(constructObjects(ALL_VALUES, 'my-release', 'ops')));
     const other = { ...DEFAULT_OPERATOR_VALUES, serviceAccount: { create: false, name: '', annotations: {} }, rbac: { create: false } };
     expect(normalize(await template('team-a', 'team-a', '-f', valuesFile(other)))).toEqual(normalize(constructObjects(other, 'team-a', 'team-a')));
+    const ui = { ...DEFAULT_OPERATOR_VALUES, ui: { ...DEFAULT_OPERATOR_VALUES.ui, enabled: true, namespaces: ['a'], service: { type: 'ClusterIP' as const, port: 80, targetPort: 8090 } } };
+    expect(normalize(await template('kubeopencode', 'x', '-f', valuesFile(ui)))).toEqual(normalize(constructObjects(ui, 'kubeopencode', 'x')));
   });
 
   test('controller.shards > 1: --shards, and a Role to read and take over any Lease of the release namespace', async () => {

@@ -92,6 +92,21 @@ describe('two releases side by side', () => {
   }, TIMEOUT);
 });
 
+describe('the NOTES', () => {
+  test('the NOTES say how to reach the UI when it is enabled, and nothing of it otherwise', async () => {
+    // A client-side dry run: nothing is stored, but helm wants a cluster to reach.
+    const notes = (args: string[]) => helmOk(['install', 'kubeopencode', chartDir, '--namespace', 'kubeopencode-system', '--dry-run=client', ...args], { kubeconfig: kubeconfig() });
+    expect(await notes([])).not.toContain('Web UI');
+    const on = await notes(['--set', 'ui.enabled=true']);
+    expect(on).toContain('The Web UI: service/kubeopencode-ui (port 80)');
+    expect(on).toContain('kubectl -n kubeopencode-system port-forward service/kubeopencode-ui 8090:80');
+    expect(on).toContain('ui.networkPolicy.from is empty');
+    const sidecar = await notes(['--set', 'ui.enabled=true', '--set', 'ui.listenOnLoopback=true']);
+    expect(sidecar).toContain('The Web UI');
+    expect(sidecar).not.toContain('port-forward');
+  });
+});
+
 describe('helm install, then the reconciler as the chart\'s ServiceAccount', () => {
   let releaseNamespace: string;
   let taskNamespace: string;

@@ -46,6 +46,32 @@ export const ALL_VALUES: OperatorValues = {
     systemImage: { image: 'registry.example.com/kubeopencode/system:v9.9.9', imagePullPolicy: 'Always' },
     cleanup: { ttlSecondsAfterFinished: 86400, maxRetainedTasks: 100 },
   },
+  ui: {
+    enabled: true,
+    replicas: 2,
+    port: 9000,
+    listenOnLoopback: true,
+    namespaces: ['team-a', 'team-b'],
+    allowedOrigins: ['https://ui.example.com'],
+    logLevel: 'debug',
+    health: { port: 9001 },
+    resources: { requests: { cpu: '20m', memory: '200Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    extraContainers: [{
+      name: 'oauth2-proxy',
+      image: 'quay.io/oauth2-proxy/oauth2-proxy:v7.14.0',
+      args: ['--upstream=http://127.0.0.1:9000/', '--http-address=0.0.0.0:4180', '--pass-authorization-header=true'],
+      ports: [{ name: 'proxy', containerPort: 4180 }],
+      volumeMounts: [{ name: 'oauth2-proxy', mountPath: '/etc/oauth2-proxy', readOnly: true }],
+    }],
+    extraVolumes: [{ name: 'oauth2-proxy', secret: { secretName: 'ui-oauth2-proxy' } }],
+    service: { type: 'NodePort', port: 8080, targetPort: 'proxy' },
+    networkPolicy: { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
+    podLabels: { 'example.com/tier': 'web' },
+    podAnnotations: { 'example.com/ui': 'web' },
+    nodeSelector: { pool: 'web' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }],
+    affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'kubeopencode-all-ui' } } } }] } },
+  },
 };
 
 /** Leaf paths of a values object (maps and lists count as leaves). */

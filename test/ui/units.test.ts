@@ -1,6 +1,7 @@
 /** The UI server's pure parts: where it may listen, the CSRF and Host checks, field mapping, filters, builders. */
 import type { IncomingMessage } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import { testAssets } from './support.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { BearerCredentials, jwtExpiry, KubeconfigCredentials } from '../../src/ui/server/credentials.js';
 import { fieldErrorsOf, formField } from '../../src/ui/server/problems.js';
@@ -31,6 +32,42 @@ describe('where the server may listen', () => {
     expect(() => new UiServer({ address: '0.0.0.0', credentials: new KubeconfigCredentials(kc) })).toThrow('refusing to listen');
     expect(() => new UiServer({ address: '0.0.0.0', allowRemote: true, credentials: new KubeconfigCredentials(kc) })).toThrow('--allow-remote needs --auth bearer');
     expect(() => new UiServer({ address: '127.0.0.1', credentials: new BearerCredentials(cluster), assetsDir: '/nonexistent' })).toThrow('the UI bundle is missing');
+  });
+});
+
+describe('health', () => {
+  // A cluster nothing listens at: /healthz must answer without asking it (or the user) anything.
+  const nowhere = { name: 'nowhere', server: 'https://127.0.0.1:9', skipTLSVerify: false };
+
+  test('/healthz answers without a token (the kubelet has none); everything else still needs one', async () => {
+    const server = new UiServer({ credentials: new BearerCredentials(nowhere), assetsDir: await testAssets() });
+    const url = await server.listen();
+    try {
+      const health = await fetch(new URL('healthz', url));
+      expect([health.status, await health.text(), health.headers.get('content-security-policy')]).toEqual([200, 'ok', expect.stringContaining("default-src 'none'")]);
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(new URL('healthz', url), { method: 'POST' })).status).toBe(401);
+      expect(server.healthPort).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('the health port answers /healthz on every address and nothing else, even when the UI listens on loopback', async () => {
+    const server = new UiServer({ address: '127.0.0.1', healthPort: 0, credentials: new BearerCredentials(nowhere), assetsDir: await testAssets() });
+    await server.listen();
+    try {
+      const health = `http://127.0.0.1:${server.healthPort}`;
+      const ok = await fetch(`${health}/healthz`);
+      expect([ok.status, await ok.text()]).toEqual([200, 'ok']);
+      for (const path of ['/', '/api/session', '/assets/app.js']) {
+        const res = await fetch(`${health}${path}`, { headers: { Authorization: 'Bearer abc' } });
+        expect([path, res.status]).toEqual([path, 404]);
+      }
+      expect(server.healthPort).not.toBe(server.port);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -78,3 +78,63 @@ app.kubernetes.io/name: {{ include "kubeopencode.name" . | quote }}
 {{- define "kubeopencode.podLabels" -}}
 {{- merge (include "kubeopencode.ownLabels" . | fromYaml) .Values.controller.podLabels .Values.commonLabels | toYaml }}
 {{- end }}
+
+{{/* The Web UI's Deployment, Service, ServiceAccount and NetworkPolicy. */}}
+{{- define "kubeopencode.uiName" -}}
+{{- printf "%s-ui" (include "kubeopencode.fullname" . | trunc 60 | trimSuffix "-") }}
+{{- end }}
+
+{{/*
+The UI's own labels: its own app.kubernetes.io/name, since the controller Deployment's
+selector (name and instance) would otherwise match the UI's Pods too.
+*/}}
+{{- define "kubeopencode.uiOwnLabels" -}}
+{{- $ui := dict "app.kubernetes.io/name" (printf "%s-ui" (include "kubeopencode.name" .)) "app.kubernetes.io/component" "ui" }}
+{{- merge $ui (include "kubeopencode.ownLabels" . | fromYaml) | toYaml }}
+{{- end }}
+
+{{- define "kubeopencode.uiLabels" -}}
+{{- merge (include "kubeopencode.uiOwnLabels" . | fromYaml) .Values.commonLabels | toYaml }}
+{{- end }}
+
+{{- define "kubeopencode.uiSelectorLabels" -}}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/name: {{ printf "%s-ui" (include "kubeopencode.name" .) | quote }}
+{{- end }}
+
+{{- define "kubeopencode.uiPodLabels" -}}
+{{- merge (include "kubeopencode.uiOwnLabels" . | fromYaml) .Values.ui.podLabels .Values.commonLabels | toYaml }}
+{{- end }}
+
+{{/* The UI's command line (bearer mode: every API call with the request's token). */}}
+{{- define "kubeopencode.uiArgs" -}}
+- ui
+- --auth=bearer
+{{- if .Values.ui.listenOnLoopback }}
+- --address=127.0.0.1
+{{- else }}
+- --address=0.0.0.0
+- --allow-remote
+{{- end }}
+- {{ printf "--port=%v" .Values.ui.port | quote }}
+- {{ printf "--health-port=%v" .Values.ui.health.port | quote }}
+- {{ printf "--log-level=%s" .Values.ui.logLevel | quote }}
+{{- range .Values.ui.namespaces }}
+- {{ printf "--namespace=%s" . | quote }}
+{{- end }}
+{{- range .Values.ui.allowedOrigins }}
+- {{ printf "--allowed-origin=%s" . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The UI container's ports: http only when it listens beyond loopback, and health. */}}
+{{- define "kubeopencode.uiPorts" -}}
+{{- if not .Values.ui.listenOnLoopback }}
+- name: http
+  containerPort: {{ .Values.ui.port }}
+  protocol: TCP
+{{- end }}
+- name: health
+  containerPort: {{ .Values.ui.health.port }}
+  protocol: TCP
+{{- end }}

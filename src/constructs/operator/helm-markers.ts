@@ -14,6 +14,8 @@ export const helmExpr = (text: string): string => `__HELMX_${hex(text)}__`;
 export const helmBlock = (text: string): string => `__HELMB_${hex(text)}__`;
 /** As a map value: the key with `toYaml` of `text`, left out when `text` is empty (`{{- with text }}`). */
 export const helmWith = (text: string): string => `__HELMW_${hex(text)}__`;
+/** As a list item: the items of the list `text` in its place, none when it is empty (`{{- with text }}`), e.g. `.Values.ui.extraVolumes`. */
+export const helmItems = (text: string): string => `__HELMI_${hex(text)}__`;
 /** As a map key (with value ""): the lines of `text` spliced in at the key's indentation, e.g. `include "x.labels" .`. */
 export const helmSplice = (text: string): string => `__HELMS_${hex(text)}__`;
 
@@ -38,7 +40,7 @@ export function renderHelmMarkers(yaml: string): string {
 /** The lines that replace one line of YAML. */
 function renderLine(line: string): string[] {
   const indent = line.length - line.trimStart().length;
-  return renderKeyedBlock(line, indent) ?? renderSplice(line, indent) ?? [renderScalars(line)];
+  return renderKeyedBlock(line, indent) ?? renderSplice(line, indent) ?? renderItems(line) ?? [renderScalars(line)];
 }
 
 /** `key: <helmBlock|helmWith marker>`: the key followed by the block; undefined if the line is not one. */
@@ -46,10 +48,12 @@ function renderKeyedBlock(line: string, indent: number): string[] | undefined {
   const keyed = /^(\s*)(- )?([^\s:]+): __HELM([BW])_([0-9a-f]+)__$/.exec(line);
   if (!keyed) return undefined;
   const [, , dash, key, kind, code] = keyed;
-  if (dash) throw new Error(`a block marker cannot start a list item: ${line}`);
+  // A `with` would leave the item's dash out when empty; a block always has its key.
+  if (dash && kind === 'W') throw new Error(`an optional block cannot start a list item: ${line}`);
   const text = unhex(code);
   const pad = ' '.repeat(indent);
-  if (kind === 'B') return [`${pad}${key}:`, `{{- ${text} | nindent ${indent + 2} }}`];
+  const keyIndent = indent + (dash ? 2 : 0);
+  if (kind === 'B') return [`${pad}${dash ?? ''}${key}:`, `{{- ${text} | nindent ${keyIndent + 2} }}`];
   return [`{{- with ${text} }}`, `${pad}${key}:`, `{{- toYaml . | nindent ${indent + 2} }}`, '{{- end }}'];
 }
 
@@ -57,6 +61,12 @@ function renderKeyedBlock(line: string, indent: number): string[] | undefined {
 function renderSplice(line: string, indent: number): string[] | undefined {
   const splice = /^\s*__HELMS_([0-9a-f]+)__: (""|'')$/.exec(line);
   return splice ? [`{{- ${unhex(splice[1])} | nindent ${indent} }}`] : undefined;
+}
+
+/** `- <helmItems marker>`: the list's items at the dash's indentation; undefined if the line is not one. */
+function renderItems(line: string): string[] | undefined {
+  const item = /^(\s*)- __HELMI_([0-9a-f]+)__$/.exec(line);
+  return item ? [`{{- with ${unhex(item[2])} }}`, `{{- toYaml . | nindent ${item[1].length} }}`, '{{- end }}'] : undefined;
 }
 
 /** The line with every helmExpr marker replaced by its expression; throws on any other marker. */

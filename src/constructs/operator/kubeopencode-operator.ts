@@ -1,8 +1,8 @@
 /**
  * The KubeOpenCode operator construct. Its parts live in ./operator/: the settings and their
  * defaults (values.ts), the RBAC rule tables (rbac.ts), the controller Deployment
- * (controller.ts), concrete-or-Helm settings (sources.ts) and the Helm markers
- * (helm-markers.ts), re-exported here.
+ * (controller.ts), the optional Web UI (ui.ts), concrete-or-Helm settings (sources.ts) and
+ * the Helm markers (helm-markers.ts), re-exported here.
  */
 import type { V1Deployment, V1Namespace, V1ObjectMeta, V1ServiceAccount } from '@kubernetes/client-node';
 import { ApiObject, ApiObjectMetadata, JsonPatch, Lazy } from 'cdk8s';
@@ -13,19 +13,21 @@ import { helmExpr, METADATA_KEY } from './helm-markers.js';
 import {
   controllerClusterRole, controllerClusterRoleBinding, leaderElectionRole, leaderElectionRoleBinding, RbacServiceAccount, shardRole,
 } from './rbac.js';
-import { ConcreteSource, DEFAULT_NAME, DEFAULT_NAMESPACE, HelmHelpers, HelmSource, Source } from './sources.js';
+import { Component, ConcreteSource, DEFAULT_NAME, DEFAULT_NAMESPACE, HelmHelpers, HelmSource, Source } from './sources.js';
+import { uiContainer, uiDeployment, uiNetworkPolicy, uiService, uiServiceAccount } from './ui.js';
 import { DEFAULT_OPERATOR_VALUES, DeepPartial, mergeValues, OperatorValues, ValuesPath } from './values.js';
 import { API_VERSION, CLUSTER_CONFIG_NAME, Kinds } from '../../api/constants.js';
 
 export type {
-  DeepPartial, JsonValue, OperatorControllerValues, OperatorImage, OperatorPodSecurityContext, OperatorResources, OperatorSecurityContext,
-  OperatorValues, ValuesPath,
+  DeepPartial, JsonValue, KubeObject, OperatorControllerValues, OperatorImage, OperatorPodSecurityContext, OperatorResources, OperatorSecurityContext,
+  OperatorUiValues, OperatorValues, ValuesPath,
 } from './values.js';
 export { DEFAULT_OPERATOR_VALUES, mergeValues } from './values.js';
 export type { OperatorRule } from './rbac.js';
 export { CONTROLLER_CLUSTER_RULES, leaderElectionRules } from './rbac.js';
-export { helmBlock, helmConditionOf, helmExpr, helmSplice, helmWith, renderHelmMarkers } from './helm-markers.js';
+export { helmBlock, helmConditionOf, helmExpr, helmItems, helmSplice, helmWith, renderHelmMarkers } from './helm-markers.js';
 export { HelmHelpers } from './sources.js';
+export { uiArgsTemplate, uiPortsTemplate } from './ui.js';
 
 export interface KubeOpenCodeOperatorProps extends DeepPartial<Omit<OperatorValues, 'nameOverride' | 'fullnameOverride'>> {
   /**
@@ -67,7 +69,9 @@ export interface KubeOpenCodeOperatorProps extends DeepPartial<Omit<OperatorValu
  * readiness on /readyz, the restricted Pod Security Standard with a read-only root
  * filesystem, resource requests and limits, an explicit imagePullPolicy, and a
  * ServiceAccount token mounted only into the controller Pod (the ServiceAccount itself
- * does not automount). Pure: it reads nothing and writes nothing.
+ * does not automount). With `ui.enabled`, the Web UI too, acting only with its users' bearer
+ * tokens: its ServiceAccount has no rights and its Pod no token. Pure: it reads nothing and
+ * writes nothing.
  *
  * With `helm: true` the same objects come out as Helm templates (see scripts/chart.ts).
  */
@@ -84,6 +88,12 @@ export class KubeOpenCodeOperator extends Construct {
   public readonly shardRoleBinding?: ApiObject;
   public readonly config?: ApiObject;
   public readonly crds?: KubeOpenCodeCrds;
+  /** The Web UI (ui.enabled): its ServiceAccount (no rights, no token), Deployment and Service. */
+  public readonly uiServiceAccount?: ApiObject;
+  public readonly uiDeployment?: ApiObject;
+  public readonly uiService?: ApiObject;
+  /** Only when ui.networkPolicy.from names peers. */
+  public readonly uiNetworkPolicy?: ApiObject;
   public readonly namespaceObject?: ApiObject;
   /** The settings in force (the defaults merged with the props); in Helm mode, the chart's defaults. */
   public readonly values: OperatorValues;
@@ -129,6 +139,17 @@ export class KubeOpenCodeOperator extends Construct {
     }
     this.deployment = this.object('Resource', () => this.deploymentManifest());
     if (s.enabled('config.create')) this.config = this.object('KubeOpenCodeConfig', this.configManifest(), '.Values.config.create');
+    if (s.enabled('ui.enabled')) {
+      const meta = () => this.metadata(s.uiName, true, undefined, 'ui');
+      const ui = '.Values.ui.enabled';
+      // Named Ui* so that their templates are ui*.yaml (scripts/chart.ts names files after construct ids).
+      this.uiServiceAccount = this.object('UiServiceAccount', uiServiceAccount(meta()), ui);
+      this.uiDeployment = this.object('UiDeployment', uiDeployment(s, meta(), uiContainer(s, this.values.ui)), ui);
+      this.uiService = this.object('UiService', uiService(s, meta()), ui);
+      if (helm || this.values.ui.networkPolicy.from.length) {
+        this.uiNetworkPolicy = this.object('UiNetworkPolicy', uiNetworkPolicy(s, meta()), 'and .Values.ui.enabled .Values.ui.networkPolicy.from');
+      }
+    }
   }
 
   /** Adds an environment variable to the controller container. */
@@ -148,6 +169,7 @@ export class KubeOpenCodeOperator extends Construct {
     return [
       this.namespaceObject, this.serviceAccount, this.clusterRole, this.clusterRoleBinding, this.role, this.roleBinding,
       this.shardRole, this.shardRoleBinding, this.deployment, this.config,
+      this.uiServiceAccount, this.uiDeployment, this.uiService, this.uiNetworkPolicy,
     ]
       .filter((o): o is ApiObject => o !== undefined);
   }
@@ -170,12 +192,12 @@ export class KubeOpenCodeOperator extends Construct {
     return obj;
   }
 
-  private metadata(name: string, namespaced: boolean, extraAnnotations?: ValuesPath): V1ObjectMeta {
+  private metadata(name: string, namespaced: boolean, extraAnnotations?: ValuesPath, component: Component = 'controller'): V1ObjectMeta {
     const annotations = this.source.annotations(extraAnnotations);
     return {
       name,
       ...(namespaced ? { namespace: this.source.namespace } : {}),
-      labels: this.source.labels(),
+      labels: this.source.labels(component),
       ...(annotations !== undefined ? { annotations: annotations as Record<string, string> } : {}),
     };
   }

@@ -103,6 +103,73 @@ export interface OperatorControllerValues {
   readonly priorityClassName: string;
 }
 
+/** A Kubernetes object passed through as it is (a container, a volume, a NetworkPolicy peer). */
+export type KubeObject = { readonly [key: string]: JsonValue };
+
+/**
+ * The Web UI (`kubeopencode ui --auth bearer`) as a Deployment: every API call is made with
+ * the bearer token of the request, which an authenticating proxy in front puts there, so its
+ * own ServiceAccount has no token and no rights (docs/ui.md).
+ */
+export interface OperatorUiValues {
+  /** @default false */
+  readonly enabled: boolean;
+  /**
+   * Each replica has its own sessions and CSRF secret: more than one needs a sticky Ingress.
+   * @default 1
+   */
+  readonly replicas: number;
+  /** The UI's port (the container port `http`). @default 8090 */
+  readonly port: number;
+  /**
+   * Listen on 127.0.0.1 only, for an authenticating proxy in the same Pod (`extraContainers`);
+   * false: on every address (`--allow-remote`), for a proxy in another Pod.
+   * @default false
+   */
+  readonly listenOnLoopback: boolean;
+  /** Namespaces to watch for users who may not list Tasks cluster-wide (`--namespace`). @default [] */
+  readonly namespaces: readonly string[];
+  /** Origins allowed to send changes besides the Host's, when a proxy rewrites Host (`--allowed-origin`). @default [] */
+  readonly allowedOrigins: readonly string[];
+  /** @default info */
+  readonly logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Port of /healthz alone, on every address, for the kubelet's probes. @default 8091 */
+  readonly health: { readonly port: number };
+  /**
+   * Measured in the real Pod: 128-132 MiB of RSS at rest and after serving a user, most of it
+   * the Kubernetes client's modules (a bare Node is 42 MiB); each signed-in user adds the
+   * Tasks and Agents their watches hold.
+   * @default requests 50m CPU / 160Mi, limits 500m CPU / 384Mi
+   */
+  readonly resources: OperatorResources;
+  /** More containers in the UI Pod, e.g. an oauth2-proxy sidecar. @default [] */
+  readonly extraContainers: readonly KubeObject[];
+  /** More volumes of the UI Pod, for `extraContainers`. @default [] */
+  readonly extraVolumes: readonly KubeObject[];
+  readonly service: {
+    /** @default ClusterIP */
+    readonly type: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+    /** @default 80 */
+    readonly port: number;
+    /** A container port's name or number: `http` (the UI), or the sidecar proxy's port. @default http */
+    readonly targetPort: string | number;
+  };
+  readonly networkPolicy: {
+    /** NetworkPolicy peers allowed to reach the Service's target port; empty: no NetworkPolicy. @default [] */
+    readonly from: readonly KubeObject[];
+  };
+  /** @default {} */
+  readonly podLabels: Readonly<Record<string, string>>;
+  /** @default {} */
+  readonly podAnnotations: Readonly<Record<string, string>>;
+  /** @default {} */
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  /** @default [] */
+  readonly tolerations: readonly Toleration[];
+  /** @default {} */
+  readonly affinity: KubeObject;
+}
+
 export interface OperatorValues {
   /** Replaces the chart name in object names (Helm only). @default "" */
   readonly nameOverride: string;
@@ -138,6 +205,7 @@ export interface OperatorValues {
     /** ttlSecondsAfterFinished and maxRetainedTasks. @default {} (keep every Task) */
     readonly cleanup: { readonly ttlSecondsAfterFinished?: number; readonly maxRetainedTasks?: number };
   };
+  readonly ui: OperatorUiValues;
 }
 
 /** The defaults: what `values.yaml` holds and what a construct without props gets. */
@@ -188,6 +256,29 @@ export const DEFAULT_OPERATOR_VALUES: OperatorValues = {
     create: false,
     systemImage: { image: '', imagePullPolicy: 'IfNotPresent' },
     cleanup: {},
+  },
+  ui: {
+    enabled: false,
+    replicas: 1,
+    port: 8090,
+    listenOnLoopback: false,
+    namespaces: [],
+    allowedOrigins: [],
+    logLevel: 'info',
+    health: { port: 8091 },
+    resources: {
+      requests: { cpu: '50m', memory: '160Mi' },
+      limits: { cpu: '500m', memory: '384Mi' },
+    },
+    extraContainers: [],
+    extraVolumes: [],
+    service: { type: 'ClusterIP', port: 80, targetPort: 'http' },
+    networkPolicy: { from: [] },
+    podLabels: {},
+    podAnnotations: {},
+    nodeSelector: {},
+    tolerations: [],
+    affinity: {},
   },
 };
 

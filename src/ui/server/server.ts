@@ -35,6 +35,12 @@ export interface UiServerOptions {
   readonly allowedOrigins?: readonly string[];
   /** Extra Host header values a loopback server answers to (e.g. `ui.localhost:8080`). */
   readonly allowedHosts?: readonly string[];
+  /**
+   * Also answer `GET /healthz` (and nothing else) on this port, on every address: the
+   * kubelet's probes reach a Pod's IP, never its loopback, where the UI listens behind a
+   * sidecar proxy. Off when undefined; 0 picks a free port.
+   */
+  readonly healthPort?: number;
   readonly sessionIdleMs?: number;
   readonly logger?: Logger;
 }
@@ -49,8 +55,23 @@ function decodeParam(p: string): string {
 
 const routes: Route[] = [...listRoutes, ...taskRoutes, ...logRoutes, ...newTaskRoutes];
 
+/** Answers the probes: no credentials are read, nothing about the cluster is said. */
+function sendHealthy(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end('ok');
+}
+
+/** The health listener: `GET /healthz` and nothing else. */
+function healthOnly(req: IncomingMessage, res: ServerResponse): void {
+  setSecurityHeaders(res);
+  if (req.method === 'GET' && new URL(req.url ?? '/', 'http://ui.invalid').pathname === '/healthz') return sendHealthy(res);
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end('only /healthz is served on this port');
+}
+
 export class UiServer {
   private readonly server: Server;
+  private readonly healthServer?: Server;
   private readonly assets: Assets;
   private readonly sessions: SessionRegistry;
   private readonly csrf = new CsrfTokens();
@@ -67,18 +88,26 @@ export class UiServer {
     const context = options.credentials.contextNamespace;
     this.defaults = [...new Set([...options.namespaces ?? [], ...(context ? [context] : [])])];
     this.server = createServer((req, res) => void this.handle(req, res));
+    if (options.healthPort !== undefined) this.healthServer = createServer(healthOnly);
   }
 
   public async listen(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.address, () => resolve());
+    const listen = (server: Server, port: number, address?: string) => new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => resolve());
     });
+    await listen(this.server, this.options.port ?? 0, this.address);
+    if (this.healthServer) await listen(this.healthServer, this.options.healthPort ?? 0);
     return this.url;
   }
 
   public get port(): number {
     return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The health listener's port, when there is one. */
+  public get healthPort(): number | undefined {
+    return (this.healthServer?.address() as AddressInfo | null)?.port;
   }
 
   public get url(): string {
@@ -97,8 +126,11 @@ export class UiServer {
   }
 
   public async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of [this.server, this.healthServer]) {
+      if (!server?.listening) continue;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
     await this.sessions.close();
   }
 
@@ -122,6 +154,8 @@ export class UiServer {
     if (isLoopback(this.address) && this.options.credentials.mode === 'kubeconfig' && !loopbackHostAllowed(req.headers.host, this.port, this.options.allowedHosts)) {
       throw problem(421, 'MisdirectedRequest', `This server answers only to http://127.0.0.1:${this.port} or http://localhost:${this.port}`);
     }
+    // Before the credentials: the kubelet and load balancers probe without a token.
+    if (req.method === 'GET' && url.pathname === '/healthz') return sendHealthy(res);
     const credentials = this.options.credentials.credentialsFor(req);
     if (!credentials) throw problem(401, 'Unauthorized', 'No bearer token: this server expects an authenticating proxy in front of it that passes the signed-in user\'s token (Authorization: Bearer)');
     if (isStateChanging(req.method)) {

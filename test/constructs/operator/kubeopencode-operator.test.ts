@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { stringify } from 'yaml';
 import {
-  CONTROLLER_CLUSTER_RULES, DEFAULT_OPERATOR_VALUES, helmBlock, helmConditionOf, helmExpr, helmSplice, helmWith,
+  CONTROLLER_CLUSTER_RULES, DEFAULT_OPERATOR_VALUES, helmBlock, helmConditionOf, helmExpr, helmItems, helmSplice, helmWith,
   KubeOpenCodeOperator, KubeOpenCodeOperatorProps, mergeValues, renderHelmMarkers,
 } from '../../../src/constructs/operator/kubeopencode-operator.js';
 
@@ -237,6 +237,76 @@ describe('KubeOpenCodeOperator with settings', () => {
     expect(container(objs).args.at(-1)).toBe('--workers=8');
   });
 
+  test('ui.enabled: the Web UI as a Deployment with no token, a ServiceAccount with no rights, and a Service', () => {
+    const objs = manifests({ crds: false, ui: { enabled: true, namespaces: ['team-a'], allowedOrigins: ['https://ui.example.com'] } });
+    const ui = objs.filter((o) => o.metadata.name === 'kubeopencode-ui');
+    expect(ui.map((o) => o.kind)).toEqual(['ServiceAccount', 'Deployment', 'Service']);
+    const [sa, deployment, service] = ui;
+    expect(sa.automountServiceAccountToken).toBe(false);
+    // No Role or ClusterRole reaches it: its users' tokens are its only rights.
+    expect(objs.filter((o) => o.kind.endsWith('RoleBinding')).flatMap((b) => b.subjects.map((x: Obj) => x.name))).not.toContain('kubeopencode-ui');
+    const pod = deployment.spec.template.spec;
+    expect(pod).toMatchObject({ serviceAccountName: 'kubeopencode-ui', automountServiceAccountToken: false, enableServiceLinks: false });
+    expect(pod.securityContext).toEqual(DEFAULT_OPERATOR_VALUES.controller.podSecurityContext);
+    expect(pod.volumes).toEqual([
+      { name: 'tmp', emptyDir: {} },
+      { name: 'kube-api-ca', configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+    ]);
+    const c = pod.containers[0];
+    expect(c.args).toEqual([
+      'ui', '--auth=bearer', '--address=0.0.0.0', '--allow-remote', '--port=8090', '--health-port=8091', '--log-level=info',
+      '--namespace=team-a', '--allowed-origin=https://ui.example.com',
+    ]);
+    expect(c).toMatchObject({ name: 'ui', image: 'quay.io/kubeopencode/kubeopencode:latest', imagePullPolicy: 'Always' });
+    expect(c.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'kube-api-ca', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ]);
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health', scheme: 'HTTP' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'health', scheme: 'HTTP' });
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '160Mi' }, limits: { cpu: '500m', memory: '384Mi' } });
+    expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+    // Its own name label: the controller Deployment's selector (name and instance) would take in its Pods otherwise.
+    expect(deployment.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'kubeopencode-ui', 'app.kubernetes.io/instance': 'kubeopencode' });
+    expect(deployment.spec.template.metadata.labels).toMatchObject({ 'app.kubernetes.io/component': 'ui' });
+    expect(service.spec).toEqual({
+      type: 'ClusterIP',
+      selector: deployment.spec.selector.matchLabels,
+      ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
+    });
+    expect(objs.map((o) => o.kind)).not.toContain('NetworkPolicy');
+  });
+
+  test('the UI behind a sidecar proxy: loopback, the proxy\'s port as the way in, and a NetworkPolicy for it', () => {
+    const proxy = { name: 'oauth2-proxy', image: 'quay.io/oauth2-proxy/oauth2-proxy:v7.14.0', ports: [{ name: 'proxy', containerPort: 4180 }] };
+    const from = [{ podSelector: { matchLabels: { app: 'ingress' } } }];
+    const objs = manifests({
+      crds: false,
+      ui: {
+        enabled: true,
+        listenOnLoopback: true,
+        extraContainers: [proxy],
+        extraVolumes: [{ name: 'proxy-config', secret: { secretName: 'proxy' } }],
+        service: { targetPort: 'proxy' },
+        networkPolicy: { from },
+      },
+    });
+    const pod = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'kubeopencode-ui')!.spec.template.spec;
+    expect(pod.containers.map((c: Obj) => c.name)).toEqual(['ui', 'oauth2-proxy']);
+    expect(pod.containers[1]).toEqual(proxy);
+    const c = pod.containers[0];
+    expect(c.args.slice(0, 4)).toEqual(['ui', '--auth=bearer', '--address=127.0.0.1', '--port=8090']);
+    expect(c.args).not.toContain('--allow-remote');
+    expect(c.ports).toEqual([{ name: 'health', containerPort: 8091, protocol: 'TCP' }]);
+    expect(pod.volumes.map((v: Obj) => v.name)).toEqual(['tmp', 'kube-api-ca', 'proxy-config']);
+    expect(one(objs, 'Service').spec.ports[0].targetPort).toBe('proxy');
+    expect(one(objs, 'NetworkPolicy').spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'kubeopencode-ui', 'app.kubernetes.io/instance': 'kubeopencode' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ from, ports: [{ protocol: 'TCP', port: 'proxy' }] }],
+    });
+  });
+
   test('synthesizes to YAML with App.synthYaml() like any construct', () => {
     const app = new App();
     new KubeOpenCodeOperator(new Chart(app, 'test'), 'operator');
@@ -270,6 +340,10 @@ describe('Helm mode', () => {
       ShardRoleBinding: 'and .Values.rbac.create .Values.controller.leaderElection.enabled (gt (int .Values.controller.shards) 1)',
       Resource: undefined,
       KubeOpenCodeConfig: '.Values.config.create',
+      UiServiceAccount: '.Values.ui.enabled',
+      UiDeployment: '.Values.ui.enabled',
+      UiService: '.Values.ui.enabled',
+      UiNetworkPolicy: 'and .Values.ui.enabled .Values.ui.networkPolicy.from',
     });
   });
 
@@ -295,6 +369,7 @@ describe('renderHelmMarkers', () => {
     const yaml = stringify({
       a: { n: helmExpr('{{ .Values.n }}'), list: [helmExpr('{{ .Values.s | quote }}')] },
       b: { block: helmBlock('toYaml .Values.b'), opt: helmWith('.Values.o'), labels: { [helmSplice('include "x" .')]: '', fixed: 'v' } },
+      c: [{ args: helmBlock('include "args" .'), name: 'first' }, helmItems('.Values.more')],
     }, { lineWidth: 0 });
     expect(renderHelmMarkers(yaml)).toBe([
       'a:',
@@ -311,13 +386,20 @@ describe('renderHelmMarkers', () => {
       '  labels:',
       '{{- include "x" . | nindent 4 }}',
       '    fixed: v',
+      'c:',
+      '  - args:',
+      '{{- include "args" . | nindent 6 }}',
+      '    name: first',
+      '{{- with .Values.more }}',
+      '{{- toYaml . | nindent 2 }}',
+      '{{- end }}',
       '',
     ].join('\n'));
   });
 
   test('refuses a literal {{ that Helm would evaluate, and markers in places they cannot be', () => {
     expect(() => renderHelmMarkers('a: "{{ not mine }}"\n')).toThrow(/literal/);
-    expect(() => renderHelmMarkers(`- k: ${helmBlock('x')}\n`)).toThrow(/list item/);
+    expect(() => renderHelmMarkers(`- k: ${helmWith('x')}\n`)).toThrow(/list item/);
     expect(() => renderHelmMarkers(`k: prefix-${helmBlock('x')}\n`)).toThrow(/cannot be/);
   });
 });
