@@ -7,7 +7,7 @@
  *   --workers N        the controller's --workers (default 4, the controller's default)
  *   --concurrency N    requests in flight when the bench creates objects as fast as it can (default 16)
  *   --profile          run the controller with --cpu-prof and summarise the profiles
- *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory,replicas
+ *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory,replicas,ui
  *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
  *   --controller PATH  run that kubeopencode CLI (bin/kubeopencode.js of another build, e.g. with a
  *                      fix to compare) instead of this checkout's, which is compiled first
@@ -33,9 +33,11 @@ import { queue } from './scenarios/queue.js';
 import { replicas } from './scenarios/replicas.js';
 import { synthesis } from './scenarios/synth.js';
 import { throughput } from './scenarios/throughput.js';
+import { ui } from './scenarios/ui.js';
+import { buildAssets } from '../scripts/ui-bundle.js';
 import { DEFAULT_OPERATOR_VALUES } from '../src/constructs/operator/values.js';
 
-const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory', 'replicas'];
+const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory', 'replicas', 'ui'];
 
 /**
  * The controller's Node as the chart runs it: the chart's NODE_OPTIONS, plus the heap ceiling
@@ -77,10 +79,11 @@ function flags() {
   return { ...values, only, workers: Number(values.workers), concurrency: Number(values.concurrency), nodeOptions: values['node-options'] };
 }
 
-/** The controller runs from lib/: bring it up to date with src/ first. */
-function compile(): void {
+/** The controller and the UI run from lib/: bring it up to date with src/ first. */
+async function compile(): Promise<void> {
   const tsc = spawnSync(nodeBinary(), [join(repoRoot, 'node_modules/typescript/bin/tsc'), '--build'], { cwd: repoRoot, stdio: 'inherit' });
   if (tsc.status !== 0) throw new Error('npx tsc --build failed; the controller under test would be stale');
+  await buildAssets(join(repoRoot, 'lib/ui'));
 }
 
 async function main(): Promise<number> {
@@ -95,7 +98,7 @@ async function main(): Promise<number> {
   let ctx: BenchContext | undefined;
   try {
     if (needsCluster) {
-      if (!f.controller) compile();
+      if (!f.controller) await compile();
       log(f.kubeconfig ? `using the control plane of ${f.kubeconfig}` : 'starting a control plane for this run');
       cluster = await BenchCluster.start(f.kubeconfig);
       const profileDir = f.profile ? mkdtempSync(join(tmpdir(), 'kubeopencode-bench-profiles-')) : undefined;
@@ -126,6 +129,7 @@ async function main(): Promise<number> {
       }
       if (runs('memory')) figures.push(...await timed('memory', () => memory(c)));
       if (runs('replicas')) figures.push(...await timed('replicas', () => replicas(c)));
+      if (runs('ui')) figures.push(...await timed('ui', () => ui(c)));
     }
     const versions = cluster ? await cluster.versions() : { kubernetes: 'n/a', etcd: 'n/a' };
     const nodeVersion = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();

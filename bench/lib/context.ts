@@ -20,6 +20,8 @@ export interface Sizes {
   /** Memory: Tasks in the cache, seconds of idle CPU measurement. */
   readonly memoryTasks: number;
   readonly idleSeconds: number;
+  /** Web UI: Tasks on the page. */
+  readonly uiTasks: number;
   /** Wait for a scenario's namespaces to be gone before the next one starts (see BenchCluster.cleanUp). */
   readonly waitForCleanUp: boolean;
 }
@@ -34,6 +36,7 @@ export const FULL: Sizes = {
   queueLimit: 10,
   memoryTasks: 10_000,
   idleSeconds: 30,
+  uiTasks: 5000,
   waitForCleanUp: true,
 };
 
@@ -48,6 +51,7 @@ export const QUICK: Sizes = {
   queueLimit: 10,
   memoryTasks: 200,
   idleSeconds: 2,
+  uiTasks: 200,
   waitForCleanUp: false,
 };
 
