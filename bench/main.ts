@@ -29,6 +29,7 @@ import { Figure, machine, machineLines, markdownTable, textTable, writeResults }
 import { Distribution } from './lib/stats.js';
 import { apiLatencyBaseline, latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
+import { podSize } from './scenarios/pod-size.js';
 import { queue } from './scenarios/queue.js';
 import { replicas } from './scenarios/replicas.js';
 import { synthesis } from './scenarios/synth.js';
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
   const figures: Figure[] = [];
   const runs = (name: string) => f.only.includes(name);
 
-  if (runs('synthesis')) figures.push(...synthesis(sizes.synthTasks, sizes.synthRuns, log));
+  if (runs('synthesis')) figures.push(...synthesis(sizes.synthTasks, sizes.synthRuns, log), ...podSize(log));
   const needsCluster = f.only.some((s) => s !== 'synthesis');
   let cluster: BenchCluster | undefined;
   let ctx: BenchContext | undefined;
