@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // The compiled CLI (npm run compile, or npm ci, which compiles through `prepare`).
-import { main } from '../lib/src/cli/main.js';
+// The hook goes in before main.js is imported: ESM resolves all of a module's imports first.
+import { useSlimClientNode } from '../lib/src/reconciler/runtime/slim-client-node.js';
+
+useSlimClientNode();
+const { main } = await import('../lib/src/cli/main.js');
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -13,7 +13,7 @@
  */
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../../harness/browser/chromium.js';
-import { UserClient } from '../../src/ui/server/kube.js';
+import { RestClient } from '../../src/reconciler/runtime/rest-client.js';
 import { BenchContext, cleanUp, until } from '../lib/context.js';
 import { createTask, taskName, withConcurrency } from '../lib/load.js';
 import { Recorder } from '../lib/recorder.js';
@@ -61,7 +61,7 @@ async function firstPageMs(newPage: () => Promise<Page>, url: string, count: num
 }
 
 /** Milliseconds to LIST the namespace's Tasks from the API server and parse them. */
-async function listMs(api: UserClient, ns: string, count: number): Promise<number> {
+async function listMs(api: RestClient, ns: string, count: number): Promise<number> {
   const started = now();
   const list = await api.get<{ items: unknown[] }>(TASKS(ns));
   if (list.items.length < count) throw new Error(`listed ${list.items.length} Tasks, expected ${count}`);
@@ -69,7 +69,7 @@ async function listMs(api: UserClient, ns: string, count: number): Promise<numbe
 }
 
 /** Sets a Task's phase through the status subresource (what the controller does). */
-async function setPhase(api: UserClient, ns: string, name: string, phase: string): Promise<void> {
+async function setPhase(api: RestClient, ns: string, name: string, phase: string): Promise<void> {
   await api.request('PATCH', `${TASKS(ns)}/${name}/status`, { body: { status: { phase } }, contentType: 'application/merge-patch+json' });
 }
 
@@ -77,7 +77,7 @@ async function setPhase(api: UserClient, ns: string, name: string, phase: string
  * Shows Task `name` alone on the page, then changes its phase to Running and returns when the
  * page showed it: [sent, shown] in wall-clock ms.
  */
-async function liveUpdate(page: Page, api: UserClient, ns: string, name: string): Promise<[number, number]> {
+async function liveUpdate(page: Page, api: RestClient, ns: string, name: string): Promise<[number, number]> {
   const key = `${ns}/${name}`;
   await page.getByLabel('Name or description').fill(name);
   await page.locator(`tr[data-task="${key}"]`).waitFor();
@@ -101,7 +101,7 @@ async function liveUpdate(page: Page, api: UserClient, ns: string, name: string)
 }
 
 /** The same changes seen by a plain watch: ms from sending each to its event. */
-async function watchDelays(ctx: BenchContext, api: UserClient, ns: string, names: readonly string[]): Promise<number[]> {
+async function watchDelays(ctx: BenchContext, api: RestClient, ns: string, names: readonly string[]): Promise<number[]> {
   const recorder = await Recorder.start(ctx.cluster.kc, [ns]);
   try {
     const delays: number[] = [];
@@ -121,7 +121,7 @@ async function watchDelays(ctx: BenchContext, api: UserClient, ns: string, names
 export async function ui(ctx: BenchContext): Promise<Figure[]> {
   const count = ctx.sizes.uiTasks;
   const ns = await ctx.cluster.namespace('ui');
-  const api = new UserClient(ctx.cluster.kc);
+  const api = new RestClient(ctx.cluster.kc);
   const server = await UiProcess.start(ctx.cluster.kubeconfigPath);
   const browser = await launchChromium();
   try {

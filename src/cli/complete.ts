@@ -4,7 +4,7 @@
  * own definitions; namespaces, Tasks, Agents and contexts from the cluster, quickly and
  * quietly (no cluster: no names, never an error).
  */
-import { KubeClient } from './kube/client.js';
+import { cliClient } from './kube/client.js';
 import { loadTarget } from './kube/config.js';
 import { AGENTS, resourcePath, ResourceType, resourceType, TASKS } from './kube/resources.js';
 import { Command, CommandDefinition } from './lib/cli.js';
@@ -23,7 +23,7 @@ function flagValue(words: readonly string[], long: string, short?: string): stri
 async function names(words: readonly string[], type: ResourceType | 'namespaces'): Promise<string[]> {
   try {
     const target = loadTarget({ kubeconfig: flagValue(words, 'kubeconfig'), context: flagValue(words, 'context'), namespace: flagValue(words, 'namespace', 'n') });
-    const client = new KubeClient(target.kc);
+    const client = cliClient(target.kc);
     try {
       const path = type === 'namespaces' ? '/api/v1/namespaces' : resourcePath(type, target.namespace);
       const list = await client.request<{ items: { metadata: { name: string } }[] }>('GET', path, { signal: AbortSignal.timeout(3000) });

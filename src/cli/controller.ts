@@ -4,11 +4,11 @@
  * checked before anything starts: a bad value is one line on stderr and exit code 2.
  */
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { minimatch } from 'minimatch';
 import { Command, defineCommand, flag, OptionValues, parsePositive, str, UsageError } from './lib/cli.js';
 import { namespaceGlobProblem } from '../api/namespace-glob.js';
 import { Controller } from '../reconciler/controller.js';
+import { KubeConfig } from '../reconciler/runtime/client-node.js';
 import { BindAddress, HttpServer, listenersFor, parseBindAddress } from '../reconciler/runtime/http-server.js';
 import { LeaderElector } from '../reconciler/runtime/leader.js';
 import { createLogger, Logger, LogFormat, LogLevel, parseLogFormat, parseLogLevel } from '../reconciler/runtime/logger.js';

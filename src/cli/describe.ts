@@ -1,20 +1,21 @@
 /** `kubeopencode describe task NAME`: everything about one Task, its Pod and its Events, for people. */
-import { KubeApiError } from './kube/api-error.js';
-import type { KubeClient } from './kube/client.js';
 import { defineKubeCommand } from './kube/command.js';
 import { describeTask } from './kube/describe-task.js';
 import { KubeObject } from './kube/output.js';
-import { corePath, resourcePath, resourceType, TASKS } from './kube/resources.js';
+import { resourcePath, resourceType, TASKS } from './kube/resources.js';
 import { Command, str } from './lib/cli.js';
 import { TaskStatus } from '../api/task.js';
+import { ApiError } from '../reconciler/runtime/api-errors.js';
+import type { RestClient } from '../reconciler/runtime/rest-client.js';
+import { corePath } from '../reconciler/runtime/rest-client.js';
 
 /** A read that may be refused or find nothing: the reason instead of the object then. */
-async function readOrWhy<T>(client: KubeClient, path: string, query?: Record<string, string>): Promise<T | string> {
+async function readOrWhy<T>(client: RestClient, path: string, query?: Record<string, string>): Promise<T | string> {
   try {
     return await client.get<T>(path, query);
   } catch (e) {
-    if (e instanceof KubeApiError && e.code === 404) return 'not found';
-    if (e instanceof KubeApiError && e.code === 403) return 'cannot read it: Forbidden';
+    if (e instanceof ApiError && e.code === 404) return 'not found';
+    if (e instanceof ApiError && e.code === 403) return 'cannot read it: Forbidden';
     throw e;
   }
 }

@@ -5,12 +5,10 @@
  * server-side dry run, nothing stored) and the Agent, its ConfigMaps and the
  * KubeOpenCodeConfig come from there; without one the Task is checked offline and shown alone.
  */
-import { ConnectionError, KubeApiError } from './kube/api-error.js';
-import type { KubeClient } from './kube/client.js';
 import { KubeContext } from './kube/command.js';
 import { kubectlMessage } from './kube/errors.js';
 import { KubeObject, withoutManagedFields } from './kube/output.js';
-import { AGENTS, corePath, resourcePath, TASKS } from './kube/resources.js';
+import { AGENTS, resourcePath, TASKS } from './kube/resources.js';
 import { Log, PlainError } from './lib/cli.js';
 import { toYaml } from './manifests.js';
 import { RunRequest, withFilesConfigMap } from './run-spec.js';
@@ -20,6 +18,9 @@ import { ContextError } from '../constructs/context-plan.js';
 import { isNamespaceAllowed } from '../reconciler/namespaces.js';
 import { AgentObject, agentKeyOf, ConfigObject, TaskObject } from '../reconciler/objects.js';
 import { configMapsNeeded, renderTask } from '../reconciler/render.js';
+import { ApiError, NetworkError } from '../reconciler/runtime/api-errors.js';
+import type { RestClient } from '../reconciler/runtime/rest-client.js';
+import { corePath } from '../reconciler/runtime/rest-client.js';
 
 type Doc = Record<string, unknown>;
 
@@ -33,11 +34,11 @@ function filesConfigMap(req: RunRequest, namespace: string, name?: string): Doc 
   };
 }
 
-async function getOrUndefined<T>(client: KubeClient, path: string): Promise<T | undefined> {
+async function getOrUndefined<T>(client: RestClient, path: string): Promise<T | undefined> {
   try {
     return await client.get<T>(path);
   } catch (e) {
-    if (e instanceof KubeApiError && (e.code === 404 || e.code === 403)) return undefined;
+    if (e instanceof ApiError && (e.code === 404 || e.code === 403)) return undefined;
     throw e;
   }
 }
@@ -63,7 +64,7 @@ export async function dryRun(req: RunRequest, ctx: KubeContext | { noCluster: st
     const named = cm ? withFilesConfigMap(req.task, (cm.metadata as { name: string }).name) : req.task;
     task = await client.request<TaskObject>('POST', resourcePath(TASKS, ns), { body: named, query: { dryRun: 'All' } });
   } catch (e) {
-    if (e instanceof ConnectionError) return offline(req, `the cluster is not reachable (${kubectlMessage(e)})`, log);
+    if (e instanceof NetworkError) return offline(req, `the cluster is not reachable (${kubectlMessage(e)})`, log);
     throw e;
   }
   const docs: Doc[] = [task as unknown as Doc, ...(cm ? [cm] : [])];

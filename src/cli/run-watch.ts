@@ -5,7 +5,6 @@
  * 0 Completed, 1 Failed (or deleted).
  */
 import { stringify } from 'yaml';
-import type { KubeClient } from './kube/client.js';
 import { kubectlMessage } from './kube/errors.js';
 import { copyLog, LogTarget, waitForStart } from './kube/logs.js';
 import { resourcePath, TASKS } from './kube/resources.js';
@@ -13,6 +12,7 @@ import { DeletedError, follow } from './kube/watch.js';
 import { Log } from './lib/cli.js';
 import { ConditionType, FINISHED_PHASES, Phase } from '../api/constants.js';
 import { TaskStatus } from '../api/task.js';
+import type { RestClient } from '../reconciler/runtime/rest-client.js';
 
 /** How long the log may keep streaming after the Task has ended (the container's last lines). */
 const LOG_DRAIN_MS = 10_000;
@@ -46,13 +46,13 @@ class LogFollower {
   private streaming = false;
   public readonly done: Promise<void>;
 
-  constructor(client: KubeClient, private readonly target: LogTarget, private readonly log: Log) {
+  constructor(client: RestClient, private readonly target: LogTarget, private readonly log: Log) {
     this.done = this.run(client).catch((e) => {
       if (!this.abort.signal.aborted) log.warn(`cannot read the log of Pod ${target.namespace}/${target.pod}: ${kubectlMessage(e) ?? (e as Error).message}`);
     });
   }
 
-  private async run(client: KubeClient): Promise<void> {
+  private async run(client: RestClient): Promise<void> {
     if (!await waitForStart(client, this.target, this.abort.signal)) {
       this.log.info(`the ${this.target.container} container of Pod ${this.target.namespace}/${this.target.pod} never started: no log`);
       return;
@@ -70,7 +70,7 @@ class LogFollower {
   }
 }
 
-export async function watchTask(client: KubeClient, namespace: string, name: string, log: Log): Promise<number> {
+export async function watchTask(client: RestClient, namespace: string, name: string, log: Log): Promise<number> {
   const say = (line: string) => process.stderr.write(`task ${name}: ${line}\n`);
   let shown: string | undefined;
   let follower: LogFollower | undefined;

@@ -4,16 +4,17 @@
  * follows it to its end. Exit codes: 0 created (or Completed), 1 Failed or an error, 2 bad input.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { KubeApiError } from './kube/api-error.js';
-import type { KubeClient } from './kube/client.js';
 import { defineKubeCommand, KubeContext } from './kube/command.js';
 import { kubectlMessage } from './kube/errors.js';
 import { KubeObject } from './kube/output.js';
-import { corePath, qualifiedName, resourcePath, TASKS } from './kube/resources.js';
+import { qualifiedName, resourcePath, TASKS } from './kube/resources.js';
 import { Command, flag, Log, PlainError, str, UsageError } from './lib/cli.js';
 import { buildRun, inNamespace, RunRequest, withFilesConfigMap } from './run-spec.js';
 import { watchTask } from './run-watch.js';
 import { API_VERSION, Kinds } from '../api/constants.js';
+import { ApiError } from '../reconciler/runtime/api-errors.js';
+import type { RestClient } from '../reconciler/runtime/rest-client.js';
+import { corePath } from '../reconciler/runtime/rest-client.js';
 
 function readText(path: string): string {
   try {
@@ -29,11 +30,11 @@ function readText(path: string): string {
 
 /** The API server refused the Task as invalid: its field messages, and exit code 2 (bad input). */
 function refused(e: unknown): unknown {
-  return e instanceof KubeApiError && e.code === 422 ? new PlainError(kubectlMessage(e)!, 2) : e;
+  return e instanceof ApiError && e.code === 422 ? new PlainError(kubectlMessage(e)!, 2) : e;
 }
 
 /** Creates the files' ConfigMap, then the Task, then makes the Task the ConfigMap's owner. */
-async function create(client: KubeClient, req: RunRequest, log: Log): Promise<KubeObject> {
+async function create(client: RestClient, req: RunRequest, log: Log): Promise<KubeObject> {
   const ns = req.task.metadata.namespace as string;
   const cm = req.files.length ? await client.request<KubeObject>('POST', corePath('configmaps', ns), {
     body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: req.filesPrefix }, data: Object.fromEntries(req.files.map((f) => [f.key, f.content])) },

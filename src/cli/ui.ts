@@ -3,8 +3,8 @@
  * the user's own), or, with --auth bearer, behind an authenticating proxy that passes each
  * signed-in user's token (see docs/ui.md).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { Command, defineCommand, flag, list, Log, OptionValues, parseCount, PlainError, str, UsageError } from './lib/cli.js';
+import { KubeConfig } from '../reconciler/runtime/client-node.js';
 import { createLogger, LogLevel } from '../reconciler/runtime/logger.js';
 import { BearerCredentials, CredentialSource, inClusterCluster, KubeconfigCredentials } from '../ui/server/credentials.js';
 import { UiServer } from '../ui/server/server.js';

@@ -2,7 +2,7 @@
  * The objects a Task runs as: reading what its contexts need, rendering them through
  * TaskPod, creating them, and reading its outputs back from the finished Pod.
  */
-import { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { ReconcileContext } from './context.js';
 import { AgentObject, TaskObject } from './objects.js';
 import { configMapsNeeded, renderTask, RenderedTask } from './render.js';

@@ -1,5 +1,5 @@
 /** What every reconcile function works with: caches, the client, and the ways out. */
-import { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { AdmissionState } from './admission-state.js';
 import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';

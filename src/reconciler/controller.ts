@@ -2,7 +2,7 @@
  * The controller: informers fill the caches and only enqueue keys; workers take keys from
  * the queue and run the reconcile function of their kind; results become requeues.
  */
-import { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { AdmissionState } from './admission-state.js';
 import { reconcileAgent } from './agent.js';
 import { reconcileRetention } from './cleanup.js';
@@ -12,6 +12,7 @@ import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';
 import { AgentObject, agentKeyOf, ConfigObject, CronTaskObject, keyOf, TaskObject } from './objects.js';
 import { isNetworkError } from './runtime/api-errors.js';
+import { KubeConfig } from './runtime/client-node.js';
 import { Informer } from './runtime/informer.js';
 import type { Logger } from './runtime/logger.js';
 import type { Metrics } from './runtime/metrics.js';
@@ -99,7 +100,7 @@ export class Controller {
       kube,
       caches: this.caches,
       enqueue: (key) => this.queue.add(key),
-      events: new EventRecorder(kube.core, options.logger, options.identity),
+      events: new EventRecorder(kube, options.logger, options.identity),
       logger: options.logger,
       metrics: this.setUpMetrics(),
       now: options.now ?? (() => new Date()),

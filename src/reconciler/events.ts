@@ -1,5 +1,6 @@
 /** Kubernetes Events for transitions of our objects, sent without holding up the reconcile. */
-import { CoreV1Api, CoreV1Event } from '@kubernetes/client-node';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import type { KubeClient } from './kube.js';
 import { TaskObject } from './objects.js';
 import type { Logger } from './runtime/logger.js';
 import { TaskEvent } from './status.js';
@@ -14,7 +15,7 @@ interface Involved {
 export class EventRecorder {
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly core: CoreV1Api | undefined, private readonly logger: Logger, private readonly identity: string) {}
+  constructor(private readonly kube: Pick<KubeClient, 'createEvent'> | undefined, private readonly logger: Logger, private readonly identity: string) {}
 
   /** Records an Event on a Task; failures are logged, never thrown. */
   public taskEvent(task: TaskObject, event: TaskEvent, now: Date): void {
@@ -23,9 +24,9 @@ export class EventRecorder {
 
   /** Records an Event on one of our objects of `kind`; failures are logged, never thrown. */
   public record(kind: string, object: Involved, event: TaskEvent, now: Date): void {
-    if (!this.core) return;
+    if (!this.kube) return;
     const { metadata } = object;
-    const body: CoreV1Event = {
+    const body: CoreV1Event & { metadata: { namespace: string } } = {
       metadata: { generateName: `${metadata.name}.`, namespace: metadata.namespace },
       involvedObject: {
         apiVersion: API_VERSION,
@@ -45,7 +46,7 @@ export class EventRecorder {
       lastTimestamp: now,
       count: 1,
     };
-    const sent = this.core.createNamespacedEvent({ namespace: metadata.namespace, body })
+    const sent = this.kube.createEvent(body)
       .then(() => undefined, (e) => this.logger.warn('could not record event', { reason: event.reason, error: String(e) }));
     this.inFlight.add(sent);
     void sent.finally(() => this.inFlight.delete(sent));

@@ -2,14 +2,13 @@
  * The reconciler's calls to the API server, typed for our objects. Everything that talks
  * to Kubernetes goes through here; the decisions live elsewhere.
  */
-import {
-  CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, V1ConfigMap, V1Pod,
-} from '@kubernetes/client-node';
+import type { CoreV1Event, V1ConfigMap, V1Pod } from '@kubernetes/client-node';
 import { AgentObject, CronTaskObject, Manifest, StatusPatch, TaskObject } from './objects.js';
 import { httpStatusOf, isConflict, isNotFound } from './runtime/api-errors.js';
-import { PooledConnection } from './runtime/connection.js';
+import type { KubeConfig } from './runtime/client-node.js';
+import { corePath, groupPath, MERGE_PATCH, RestClient } from './runtime/rest-client.js';
 import { AgentStatus } from '../api/agent.js';
-import { FIELD_MANAGER, GROUP, Kinds, VERSION } from '../api/constants.js';
+import { API_VERSION, FIELD_MANAGER, Kinds } from '../api/constants.js';
 import { CronTaskStatus } from '../api/crontask.js';
 import { TaskStatus } from '../api/task.js';
 
@@ -22,8 +21,6 @@ export function isPermanentRejection(e: unknown): boolean {
   if (code === 400 || code === 422) return true;
   return code === 403 && String((e as { body?: unknown }).body).includes('violates PodSecurity');
 }
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /**
  * The Task itself is gone (404 on a read or write of it): deleted while it was being
@@ -51,20 +48,20 @@ async function onTask<T>(task: { namespace: string; name: string }, request: () 
 /** The longest a single request may take: far above any healthy answer, well below undici's 5 minutes. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/** Our resources' paths: `/apis/kubeopencode.io/v1alpha1/namespaces/NS/PLURAL[/NAME[/SUB]]`. */
+const ours = (plural: string, namespace: string, name?: string, sub?: string) => groupPath(API_VERSION, plural, namespace, name, sub);
+
 export class KubeClient {
-  public readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
   /**
-   * Every write shares one connection pool: without it, client-node opens a new TLS
+   * Every request shares one connection pool: without it, client-node opens a new TLS
    * connection per request, which cost more CPU (ours and the API server's) than the
-   * requests themselves and left hundreds of sockets open under load.
+   * requests themselves and left hundreds of sockets open under load. Plain JSON, not
+   * client-node's typed API classes: loading those costs ~80 MiB (runtime/client-node.ts).
    */
-  private readonly connection: PooledConnection;
+  private readonly rest: RestClient;
 
   constructor(public readonly kc: KubeConfig) {
-    this.connection = new PooledConnection(kc, undefined, REQUEST_TIMEOUT_MS);
-    this.core = this.connection.makeApiClient(CoreV1Api);
-    this.custom = this.connection.makeApiClient(CustomObjectsApi);
+    this.rest = new RestClient(kc, { fieldManager: FIELD_MANAGER, requestTimeoutMs: REQUEST_TIMEOUT_MS });
   }
 
   /**
@@ -72,17 +69,16 @@ export class KubeClient {
    * fails every request sent on it), so the next request connects afresh.
    */
   public resetConnections(): void {
-    this.connection.reset();
+    this.rest.reset();
   }
 
   /** Closes the pooled connections (requests still in flight are aborted). */
   public async close(): Promise<void> {
-    await this.connection.close();
+    await this.rest.close();
   }
 
   public async getTask(namespace: string, name: string): Promise<TaskObject> {
-    const request = { group: GROUP, version: VERSION, namespace, plural: Kinds.task.plural, name };
-    return onTask({ namespace, name }, () => this.custom.getNamespacedCustomObject(request) as Promise<TaskObject>);
+    return onTask({ namespace, name }, () => this.rest.get<TaskObject>(ours(Kinds.task.plural, namespace, name)));
   }
 
   /**
@@ -90,47 +86,25 @@ export class KubeClient {
    * the Task since it was read, the API server answers 409 and nothing is overwritten.
    */
   public async patchTaskStatus(task: TaskObject, status: StatusPatch<TaskStatus>): Promise<TaskObject> {
-    return onTask(task.metadata, () => this.custom.patchNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      namespace: task.metadata.namespace,
-      plural: Kinds.task.plural,
-      name: task.metadata.name,
-      body: { metadata: { resourceVersion: task.metadata.resourceVersion }, status },
-      fieldManager: FIELD_MANAGER,
-    }, mergePatch) as Promise<TaskObject>);
+    return onTask(task.metadata, () => this.mergePatch<TaskObject>(ours(Kinds.task.plural, task.metadata.namespace, task.metadata.name, 'status'),
+      { metadata: { resourceVersion: task.metadata.resourceVersion }, status }));
   }
 
   /** Replaces a Task's finalizers, conditional on its resourceVersion. */
   public async setTaskFinalizers(task: TaskObject, finalizers: string[]): Promise<TaskObject> {
-    return onTask(task.metadata, () => this.custom.patchNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: task.metadata.namespace,
-      plural: Kinds.task.plural,
-      name: task.metadata.name,
-      body: { metadata: { resourceVersion: task.metadata.resourceVersion, finalizers } },
-      fieldManager: FIELD_MANAGER,
-    }, mergePatch) as Promise<TaskObject>);
+    return onTask(task.metadata, () => this.mergePatch<TaskObject>(ours(Kinds.task.plural, task.metadata.namespace, task.metadata.name),
+      { metadata: { resourceVersion: task.metadata.resourceVersion, finalizers } }));
   }
 
   /** Deletes a Task, only if it is still the same object (uid) that was decided on. */
   public async deleteTask(task: TaskObject): Promise<void> {
-    await this.custom.deleteNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      namespace: task.metadata.namespace,
-      plural: Kinds.task.plural,
-      name: task.metadata.name,
-      body: { preconditions: { uid: task.metadata.uid } },
-    });
+    await this.rest.request('DELETE', ours(Kinds.task.plural, task.metadata.namespace, task.metadata.name), { body: { preconditions: { uid: task.metadata.uid } } });
   }
 
   /** Creates a Task; on AlreadyExists returns the existing one (created false). */
   public async createTask(task: TaskObject): Promise<{ task: TaskObject; created: boolean }> {
-    const target = { group: GROUP, version: VERSION, namespace: task.metadata.namespace, plural: Kinds.task.plural };
     try {
-      const created = await this.custom.createNamespacedCustomObject({ ...target, body: task, fieldManager: FIELD_MANAGER }) as TaskObject;
+      const created = await this.rest.request<TaskObject>('POST', ours(Kinds.task.plural, task.metadata.namespace), { body: task });
       return { task: created, created: true };
     } catch (e) {
       if (!isConflict(e)) throw e;
@@ -140,84 +114,75 @@ export class KubeClient {
 
   /** Writes a CronTask's status, conditional on its resourceVersion. */
   public async patchCronTaskStatus(cron: CronTaskObject, status: StatusPatch<CronTaskStatus>): Promise<CronTaskObject> {
-    return this.custom.patchNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      namespace: cron.metadata.namespace,
-      plural: Kinds.cronTask.plural,
-      name: cron.metadata.name,
-      body: { metadata: { resourceVersion: cron.metadata.resourceVersion }, status },
-      fieldManager: FIELD_MANAGER,
-    }, mergePatch) as Promise<CronTaskObject>;
+    return this.mergePatch(ours(Kinds.cronTask.plural, cron.metadata.namespace, cron.metadata.name, 'status'),
+      { metadata: { resourceVersion: cron.metadata.resourceVersion }, status });
   }
 
   public async patchAgentStatus(agent: AgentObject, status: StatusPatch<AgentStatus>): Promise<AgentObject> {
-    return this.custom.patchNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      namespace: agent.metadata.namespace,
-      plural: Kinds.agent.plural,
-      name: agent.metadata.name,
-      body: { metadata: { resourceVersion: agent.metadata.resourceVersion }, status },
-      fieldManager: FIELD_MANAGER,
-    }, mergePatch) as Promise<AgentObject>;
+    return this.mergePatch(ours(Kinds.agent.plural, agent.metadata.namespace, agent.metadata.name, 'status'),
+      { metadata: { resourceVersion: agent.metadata.resourceVersion }, status });
   }
 
   public async getPod(namespace: string, name: string): Promise<V1Pod | undefined> {
-    try {
-      return await this.core.readNamespacedPod({ namespace, name });
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return this.getOrUndefined<V1Pod>(corePath('pods', namespace, name));
   }
 
   /** Creates the object unless it exists; returns the existing one on AlreadyExists. */
   public async createPod(pod: Manifest): Promise<{ pod: V1Pod; created: boolean }> {
-    try {
-      const created = await this.core.createNamespacedPod({ namespace: pod.metadata.namespace!, body: pod as V1Pod, fieldManager: FIELD_MANAGER });
-      return { pod: created, created: true };
-    } catch (e) {
-      if (!isConflict(e)) throw e;
-      const existing = await this.getPod(pod.metadata.namespace!, pod.metadata.name);
-      if (!existing) throw e;
-      return { pod: existing, created: false };
-    }
+    const { object, created } = await this.createOrGet<V1Pod>('pods', pod);
+    return { pod: object, created };
   }
 
   public async deletePod(namespace: string, name: string, gracePeriodSeconds?: number): Promise<void> {
-    try {
-      await this.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds });
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    await this.deleteIfPresent(corePath('pods', namespace, name), { gracePeriodSeconds });
   }
 
   public async getConfigMap(namespace: string, name: string): Promise<V1ConfigMap | undefined> {
+    return this.getOrUndefined<V1ConfigMap>(corePath('configmaps', namespace, name));
+  }
+
+  public async createConfigMap(configMap: Manifest): Promise<{ configMap: V1ConfigMap; created: boolean }> {
+    const { object, created } = await this.createOrGet<V1ConfigMap>('configmaps', configMap);
+    return { configMap: object, created };
+  }
+
+  public async deleteConfigMap(namespace: string, name: string): Promise<void> {
+    await this.deleteIfPresent(corePath('configmaps', namespace, name));
+  }
+
+  public async createEvent(event: CoreV1Event & { metadata: { namespace: string } }): Promise<void> {
+    await this.rest.request('POST', corePath('events', event.metadata.namespace), { body: event });
+  }
+
+  private mergePatch<T>(path: string, body: object): Promise<T> {
+    return this.rest.request<T>('PATCH', path, { body, contentType: MERGE_PATCH });
+  }
+
+  private async getOrUndefined<T>(path: string): Promise<T | undefined> {
     try {
-      return await this.core.readNamespacedConfigMap({ namespace, name });
+      return await this.rest.get<T>(path);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
   }
 
-  public async createConfigMap(configMap: Manifest): Promise<{ configMap: V1ConfigMap; created: boolean }> {
+  /** Creates a core object unless it exists; on AlreadyExists returns the existing one. */
+  private async createOrGet<T>(plural: string, object: Manifest): Promise<{ object: T; created: boolean }> {
+    const namespace = object.metadata.namespace!;
     try {
-      const body = configMap as V1ConfigMap;
-      const created = await this.core.createNamespacedConfigMap({ namespace: configMap.metadata.namespace!, body, fieldManager: FIELD_MANAGER });
-      return { configMap: created, created: true };
+      return { object: await this.rest.request<T>('POST', corePath(plural, namespace), { body: object }), created: true };
     } catch (e) {
       if (!isConflict(e)) throw e;
-      const existing = await this.getConfigMap(configMap.metadata.namespace!, configMap.metadata.name);
+      const existing = await this.getOrUndefined<T>(corePath(plural, namespace, object.metadata.name));
       if (!existing) throw e;
-      return { configMap: existing, created: false };
+      return { object: existing, created: false };
     }
   }
 
-  public async deleteConfigMap(namespace: string, name: string): Promise<void> {
+  private async deleteIfPresent(path: string, query?: { gracePeriodSeconds?: number }): Promise<void> {
     try {
-      await this.core.deleteNamespacedConfigMap({ namespace, name });
+      await this.rest.request('DELETE', path, { query });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }

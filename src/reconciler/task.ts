@@ -3,7 +3,7 @@
  * state, idempotently. Admission to Agents with a limit happens in the Agent reconcile
  * (agent.ts), which is the one place that can count slots without racing.
  */
-import { V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { holdsSlot, isStopRequested } from './admission.js';
 import { childNames, ContextError, createChildren, podFailure, podStuck, readOutputs, renderChildren } from './children.js';
 import { cleanupFinished } from './cleanup.js';

@@ -107,7 +107,7 @@ describe('the operator image (Dockerfile)', () => {
     expect(JSON.parse(last.find((i) => i.keyword === 'ENTRYPOINT')!.args)).toEqual(['/usr/local/bin/kubeopencode']);
     expect(runs).toContain('ln -s /opt/kubeopencode/bin/kubeopencode.js /usr/local/bin/kubeopencode');
     // bin/kubeopencode.js loads ../lib/src/cli/main.js: tsc (outDir lib, rootDir .) compiles src/cli/main.ts there.
-    expect(readFileSync(join(root, 'bin/kubeopencode.js'), 'utf8')).toContain("from '../lib/src/cli/main.js'");
+    expect(readFileSync(join(root, 'bin/kubeopencode.js'), 'utf8')).toContain("import('../lib/src/cli/main.js')");
     expect(existsSync(join(root, 'src/cli/main.ts'))).toBe(true);
     const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8').replace(/^\/\/.*$/gm, '')) as { compilerOptions: { outDir: string; rootDir: string } };
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'lib', rootDir: '.' });

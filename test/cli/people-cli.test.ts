@@ -5,12 +5,12 @@
  */
 import { removeTempDirs, runCli } from './helpers.js';
 import { lines } from './kube-cli.js';
-import { ConnectionError, KubeApiError } from '../../src/cli/kube/api-error.js';
 import { humanDuration, parseDuration } from '../../src/cli/kube/duration.js';
 import { kubectlMessage } from '../../src/cli/kube/errors.js';
 import { formatTable } from '../../src/cli/kube/table.js';
 import { buildRun, parseGit } from '../../src/cli/run-spec.js';
 import { parseFor } from '../../src/cli/wait.js';
+import { ApiError, NetworkError } from '../../src/reconciler/runtime/api-errors.js';
 
 afterAll(removeTempDirs);
 
@@ -160,20 +160,20 @@ test('tables: padded columns three spaces apart, no trailing blanks', () => {
 });
 
 describe('errors worded as kubectl words them', () => {
-  const status = (code: number, body: object) => new KubeApiError(code, { kind: 'Status', ...body }, JSON.stringify(body));
+  const status = (code: number, body: object) => new ApiError(code, { kind: 'Status', ...body }, JSON.stringify(body));
 
   test.each([
     [status(404, { reason: 'NotFound', message: 'tasks.kubeopencode.io "x" not found' }), 'Error from server (NotFound): tasks.kubeopencode.io "x" not found'],
     [status(401, { reason: 'Unauthorized', message: 'Unauthorized' }), 'error: You must be logged in to the server (Unauthorized)'],
     [status(500, { message: 'etcd\nis down' }), 'Error from server: etcd; is down'],
-    [new KubeApiError(404, undefined, '404 page not found'), 'Error from server (NotFound): the server could not find the requested resource'],
+    [new ApiError(404, undefined, '404 page not found'), 'Error from server (NotFound): the server could not find the requested resource'],
     [status(422, { reason: 'Invalid', message: 'm', details: { kind: 'Task', name: 't', causes: [{ field: 'spec.description', message: 'Required value' }] } }),
       'The Task "t" is invalid: spec.description: Required value'],
     [status(422, { reason: 'Invalid', message: 'm', details: { kind: 'Task', name: 't', causes: [{ field: 'a', message: 'x' }, { field: 'b', message: 'y' }] } }),
       'The Task "t" is invalid:\n* a: x\n* b: y'],
-    [new ConnectionError('https://10.0.0.1:6443', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } })),
+    [new NetworkError('https://10.0.0.1:6443', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } })),
       'The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?'],
-    [new ConnectionError('https://10.0.0.1:6443', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' } })),
+    [new NetworkError('https://10.0.0.1:6443', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' } })),
       'Unable to connect to the server: getaddrinfo ENOTFOUND x'],
   ])('%#', (error, expected) => {
     expect(kubectlMessage(error)).toBe(expected);

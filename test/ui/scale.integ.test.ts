@@ -9,8 +9,8 @@ import type { Page } from 'playwright-core';
 import { testAssets, UiClient } from './support.js';
 import { HeadlessBrowser, launchChromium } from '../../harness/browser/chromium.js';
 import { createTestNamespace, deleteNamespace, loadKubeConfig } from '../../harness/kube.js';
+import { RestClient } from '../../src/reconciler/runtime/rest-client.js';
 import { KubeconfigCredentials } from '../../src/ui/server/credentials.js';
-import { UserClient } from '../../src/ui/server/kube.js';
 import { UiServer } from '../../src/ui/server/server.js';
 import type { Changes, Snapshot } from '../../src/ui/shared/types.js';
 
@@ -23,7 +23,7 @@ let client: UiClient;
 let browser: HeadlessBrowser;
 
 async function createTasks(namespace: string): Promise<void> {
-  const api = new UserClient(kc);
+  const api = new RestClient(kc);
   let next = 0;
   await Promise.all(Array.from({ length: PARALLEL }, async () => {
     while (next < COUNT) {
@@ -71,7 +71,7 @@ test('three tabs share one watch per resource, and each gets the whole list in o
   expect(ms).toBeLessThan(15_000);
 
   // One change reaches every tab, in one batch.
-  await new UserClient(kc).request('PATCH', `/apis/kubeopencode.io/v1alpha1/namespaces/${ns}/tasks/t-00042`, {
+  await new RestClient(kc).request('PATCH', `/apis/kubeopencode.io/v1alpha1/namespaces/${ns}/tasks/t-00042`, {
     body: { metadata: { labels: { touched: 'yes' } } }, contentType: 'application/merge-patch+json',
   });
   await Promise.all(tabs.map((t) => t.next<Changes>('changes', (c) => c.tasks.some((x) => x.object?.labels.touched === 'yes'))));

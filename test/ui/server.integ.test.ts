@@ -8,8 +8,8 @@ import { grant, TASK_READER, TEAM_DEVELOPER, testAssets, tokenOf, UiClient } fro
 import { tokenKubeConfig } from '../../harness/kube.js';
 import { formatTerminationMessage } from '../../src/api/outputs-format.js';
 import { Logger, LogFields } from '../../src/reconciler/runtime/logger.js';
+import { RestClient } from '../../src/reconciler/runtime/rest-client.js';
 import { BearerCredentials } from '../../src/ui/server/credentials.js';
-import { UserClient } from '../../src/ui/server/kube.js';
 import { UiServer } from '../../src/ui/server/server.js';
 import type { Changes, Snapshot, TaskSummary } from '../../src/ui/shared/types.js';
 import { Scenario } from '../reconciler/support.js';
@@ -99,7 +99,7 @@ test('a Task created through the UI goes Running -> Completed on the list stream
 test('the log stream passes on what the API server returns for the log', async () => {
   const task = await s.getTask(teamA, 'long-a');
   // The simulated node runs no containers and binds no node: the API server answers 204, an empty log.
-  const admin = new UserClient(s.kc);
+  const admin = new RestClient(s.kc);
   const body = await admin.stream(`/api/v1/namespaces/${teamA}/pods/${task.status!.podName}/log`, { container: 'agent' }, AbortSignal.timeout(5000));
   let apiLog = '';
   for await (const chunk of body) apiLog += new TextDecoder().decode(chunk);

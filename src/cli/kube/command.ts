@@ -5,13 +5,13 @@
  * @kubernetes/client-node, slow to load) is loaded only on connect, so that --help and
  * usage errors answer at once.
  */
-import type { KubeClient } from './client.js';
 import type { Target } from './config.js';
 import { asPlainError } from './errors.js';
+import type { RestClient } from '../../reconciler/runtime/rest-client.js';
 import { Command, CommandDefinition, defineCommand, Log, OptionSpecs, OptionValues, str } from '../lib/cli.js';
 
 export interface KubeContext {
-  readonly client: KubeClient;
+  readonly client: RestClient;
   readonly target: Target;
   readonly log: Log;
 }
@@ -35,9 +35,9 @@ export function defineKubeCommand(def: KubeCommandDefinition): Command {
       let context: KubeContext | undefined;
       const connect = async (): Promise<KubeContext> => {
         if (!context) {
-          const [{ loadTarget }, { KubeClient: Client }] = await Promise.all([import('./config.js'), import('./client.js')]);
+          const [{ loadTarget }, { cliClient }] = await Promise.all([import('./config.js'), import('./client.js')]);
           const target = loadTarget({ kubeconfig: str(values.kubeconfig), context: str(values.context), namespace: str(values.namespace) });
-          context = { target, client: new Client(target.kc), log };
+          context = { target, client: cliClient(target.kc), log };
         }
         return context;
       };

@@ -3,7 +3,7 @@
  * else $KUBECONFIG, else ~/.kube/config (else in-cluster); --context picks a context; the
  * namespace is -n, else the context's, else "default".
  */
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '../../reconciler/runtime/client-node.js';
 import { PlainError } from '../lib/cli.js';
 
 export interface ConnectionFlags {

@@ -3,17 +3,17 @@
  * of CheckErr), so that people read the same lines whichever tool they used: one line, no
  * stack trace; an invalid object lists one field per line.
  */
-import { ApiStatus, ConnectionError, KubeApiError } from './api-error.js';
+import { ApiError, ApiStatus, NetworkError } from '../../reconciler/runtime/api-errors.js';
 import { PlainError } from '../lib/cli.js';
 
 /** The kubectl wording of an API or connection error; undefined for anything else. */
 export function kubectlMessage(e: unknown): string | undefined {
-  if (e instanceof KubeApiError) return apiErrorMessage(e);
-  if (e instanceof ConnectionError) return connectionMessage(e);
+  if (e instanceof ApiError) return apiErrorMessage(e);
+  if (e instanceof NetworkError) return connectionMessage(e);
   return undefined;
 }
 
-function apiErrorMessage(e: KubeApiError): string {
+function apiErrorMessage(e: ApiError): string {
   const status = e.status;
   if (!status) {
     // Not a Status: e.g. "404 page not found" when a path (or a CRD) does not exist.
@@ -36,7 +36,7 @@ function invalidMessage(status: ApiStatus): string {
   return `${head}:\n${causes.map((c) => `* ${c}`).join('\n')}`;
 }
 
-function connectionMessage(e: ConnectionError): string {
+function connectionMessage(e: NetworkError): string {
   const host = (() => {
     try {
       return new URL(e.server).host;

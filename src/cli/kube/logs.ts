@@ -1,8 +1,8 @@
 /** A container's log (pods/log), optionally followed, and waiting for the container to start first. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isNotFound } from './api-error.js';
-import type { KubeClient } from './client.js';
-import { corePath } from './resources.js';
+import { isNotFound } from '../../reconciler/runtime/api-errors.js';
+import { corePath } from '../../reconciler/runtime/rest-client.js';
+import type { RestClient } from '../../reconciler/runtime/rest-client.js';
 
 interface ContainerState {
   readonly waiting?: { readonly reason?: string; readonly message?: string };
@@ -28,7 +28,7 @@ export interface LogTarget {
 }
 
 /** The Pod's phase and the container's state (init containers too; undefined before the kubelet reports it). */
-async function containerState(client: KubeClient, t: LogTarget): Promise<{ podPhase?: string; state?: ContainerState }> {
+async function containerState(client: RestClient, t: LogTarget): Promise<{ podPhase?: string; state?: ContainerState }> {
   const pod = await client.get<PodLike>(corePath('pods', t.namespace, t.pod));
   const statuses = [...pod.status?.containerStatuses ?? [], ...pod.status?.initContainerStatuses ?? []];
   return { podPhase: pod.status?.phase, state: statuses.find((c) => c.name === t.container)?.state };
@@ -39,7 +39,7 @@ async function containerState(client: KubeClient, t: LogTarget): Promise<{ podPh
  * "waiting to start"); false when the Pod ended without ever starting it. `onWait` hears
  * the waiting reason once per change.
  */
-export async function waitForStart(client: KubeClient, t: LogTarget, signal: AbortSignal, onWait?: (reason: string) => void): Promise<boolean> {
+export async function waitForStart(client: RestClient, t: LogTarget, signal: AbortSignal, onWait?: (reason: string) => void): Promise<boolean> {
   let said = '';
   for (let tries = 1; ; tries++) {
     let found: Awaited<ReturnType<typeof containerState>>;
@@ -63,7 +63,7 @@ export async function waitForStart(client: KubeClient, t: LogTarget, signal: Abo
 
 /** Copies the log to `out` as it arrives; with `follow`, until the container ends (or `signal` aborts). */
 export async function copyLog(
-  client: KubeClient, t: LogTarget, out: NodeJS.WritableStream, options: { follow: boolean; signal: AbortSignal; tail?: number },
+  client: RestClient, t: LogTarget, out: NodeJS.WritableStream, options: { follow: boolean; signal: AbortSignal; tail?: number },
 ): Promise<number> {
   const stream = await client.stream(corePath('pods', t.namespace, t.pod, 'log'), {
     container: t.container, follow: options.follow ? 'true' : undefined, tailLines: options.tail === undefined ? undefined : String(options.tail),

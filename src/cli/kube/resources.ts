@@ -1,5 +1,6 @@
 /** Our resource types as people type them (tasks, task, tk, ...) and their API paths. */
-import { GROUP, Kinds, VERSION } from '../../api/constants.js';
+import { API_VERSION, GROUP, Kinds } from '../../api/constants.js';
+import { groupPath } from '../../reconciler/runtime/rest-client.js';
 import { UsageError } from '../lib/cli.js';
 
 export interface ResourceType {
@@ -25,13 +26,7 @@ export function resourceType(word: string, allowed: readonly ResourceType[] = [T
 
 /** `/apis/kubeopencode.io/v1alpha1[/namespaces/NS]/PLURAL[/NAME]`; no namespace: across all namespaces. */
 export function resourcePath(type: ResourceType, namespace?: string, name?: string): string {
-  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  return `/apis/${GROUP}/${VERSION}${ns}/${type.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
-
-/** A core (v1) path: `/api/v1/namespaces/NS/PLURAL[/NAME[/SUB]]`. */
-export function corePath(plural: string, namespace: string, name?: string, sub?: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/${plural}${name ? `/${encodeURIComponent(name)}` : ''}${sub ? `/${sub}` : ''}`;
+  return groupPath(API_VERSION, type.plural, namespace, name);
 }
 
 /** How kubectl names an object in messages and `-o name`: `task.kubeopencode.io/NAME`. */

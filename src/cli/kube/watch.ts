@@ -4,9 +4,9 @@
  * GET again and carry on. Each new version is yielded; the caller stops by breaking out.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConnectionError, KubeApiError } from './api-error.js';
-import type { KubeClient } from './client.js';
 import { KubeObject } from './output.js';
+import { ApiError, NetworkError } from '../../reconciler/runtime/api-errors.js';
+import type { RestClient } from '../../reconciler/runtime/rest-client.js';
 
 interface WatchEvent {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -14,7 +14,7 @@ interface WatchEvent {
 }
 
 /** The events of a WATCH request, one JSON document per line. */
-async function* watchEvents(client: KubeClient, path: string, query: Record<string, string>, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+async function* watchEvents(client: RestClient, path: string, query: Record<string, string>, signal: AbortSignal): AsyncGenerator<WatchEvent> {
   const stream = await client.stream(path, { ...query, watch: 'true', allowWatchBookmarks: 'true' }, signal);
   const decoder = new TextDecoder();
   let buffered = '';
@@ -35,7 +35,7 @@ export class DeletedError extends Error {}
  * Every version of the object at `collection`/`name` from now on. Throws DeletedError when
  * it is deleted, and the API error when it cannot be read (not found, forbidden).
  */
-export async function* follow(client: KubeClient, collection: string, name: string, signal: AbortSignal): AsyncGenerator<KubeObject> {
+export async function* follow(client: RestClient, collection: string, name: string, signal: AbortSignal): AsyncGenerator<KubeObject> {
   for (;;) {
     const current = await client.get<KubeObject>(`${collection}/${encodeURIComponent(name)}`);
     yield current;
@@ -47,7 +47,7 @@ export async function* follow(client: KubeClient, collection: string, name: stri
         if (event.type === 'ADDED' || event.type === 'MODIFIED') yield event.object;
       }
     } catch (e) {
-      if (signal.aborted || !(e instanceof ConnectionError || e instanceof TypeError || (e instanceof KubeApiError && e.code >= 500))) throw e;
+      if (signal.aborted || !(e instanceof NetworkError || e instanceof TypeError || (e instanceof ApiError && e.code >= 500))) throw e;
       // A dropped connection: read the object again in a moment.
       await sleep(1000, undefined, { signal });
     }

@@ -1,6 +1,6 @@
 /**
  * What an error from the API server means, whatever produced it: a typed client call
- * (ApiException, `.code`), a LIST or WATCH (`.statusCode`), or the network.
+ * (ApiException or RestClient's ApiError, `.code`), a LIST or WATCH (`.statusCode`), or the network.
  */
 
 /** The HTTP status of an error from LIST, WATCH or a typed API call, if it has one. */
@@ -46,4 +46,45 @@ export function apiMessage(e: unknown): string {
     return `HTTP ${code}: ${String((e as { body: unknown }).body).slice(0, 500)}`;
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/** metav1.Status, as the API server words a refusal. */
+export interface ApiStatus {
+  readonly kind?: string;
+  readonly message?: string;
+  readonly reason?: string;
+  readonly code?: number;
+  readonly details?: {
+    readonly name?: string;
+    readonly group?: string;
+    readonly kind?: string;
+    readonly causes?: readonly { readonly reason?: string; readonly message?: string; readonly field?: string }[];
+  };
+}
+
+/** The API server refused a RestClient request: its HTTP status, its Status when it sent one, and the raw body. */
+export class ApiError extends Error {
+  constructor(public readonly code: number, public readonly status: ApiStatus | undefined, public readonly body: string) {
+    super(status?.message ?? (body.trim().slice(0, 500) || `HTTP ${code}`));
+    this.name = 'ApiError';
+  }
+}
+
+/** A RestClient request got no answer: refused, unreachable, TLS failure, timeout. */
+export class NetworkError extends Error {
+  constructor(public readonly server: string, public readonly cause: unknown) {
+    super(`cannot reach the API server ${server}: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'NetworkError';
+  }
+}
+
+/** The ApiError of an answer with status `code` and body `text`. */
+export function apiErrorOf(code: number, text: string): ApiError {
+  try {
+    const parsed = JSON.parse(text) as ApiStatus;
+    if (parsed && parsed.kind === 'Status') return new ApiError(code, parsed, text);
+  } catch {
+    // not JSON: a proxy's or the server's plain-text answer
+  }
+  return new ApiError(code, undefined, text);
 }

@@ -8,7 +8,8 @@
  * same Agent, rebuilt every `maxAgeMs` so rotated client certificates or CA files are picked up,
  * and closed by `close()` so that nothing of it outlives its owner.
  */
-import { ApiType, createConfiguration, KubeConfig, RequestContext, SecurityAuthentication, ServerConfiguration } from '@kubernetes/client-node';
+import type { ApiType, SecurityAuthentication } from '@kubernetes/client-node';
+import { createConfiguration, KubeConfig, RequestContext, ServerConfiguration } from './client-node.js';
 
 type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
 type ApiConstructor<T extends ApiType> = new (config: ReturnType<typeof createConfiguration>) => T;

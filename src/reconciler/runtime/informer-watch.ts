@@ -2,8 +2,8 @@
  * One WATCH connection of an Informer, on client-node's `Watch`, and the backoff between
  * failed attempts. The connection ends exactly once, with the reason the informer acts on.
  */
-import { Watch } from '@kubernetes/client-node';
 import { httpStatusOf } from './api-errors.js';
+import { Watch } from './client-node.js';
 
 /** How a watch ended: the informer re-watches, relists, or backs off accordingly. */
 export type EndOfWatch =

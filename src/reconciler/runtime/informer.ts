@@ -5,8 +5,8 @@
  * retry with jittered exponential backoff; a silence watchdog restarts a watch that went quiet.
  * Handlers run synchronously and should only enqueue keys; a throwing handler is logged.
  */
-import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { httpStatusOf } from './api-errors.js';
+import { KubeConfig, Watch } from './client-node.js';
 import { PooledConnection } from './connection.js';
 import { Backoff, BackoffOptions, EndOfWatch, openWatch, relaxClientTimeout, WatchConnection } from './informer-watch.js';
 import { listAll } from './list-request.js';

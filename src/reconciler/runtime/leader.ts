@@ -8,11 +8,30 @@
  *   another holder, it stops leading and calls onStoppedLeading (the controller exits);
  * - release() clears holderIdentity so that a standby takes over at once.
  */
-import { CoordinationV1Api, KubeConfig, V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { httpStatusOf, isNotFound } from './api-errors.js';
-import { PooledConnection } from './connection.js';
+import type { KubeConfig } from './client-node.js';
 import { Logger, nullLogger } from './logger.js';
+import { groupPath, RestClient } from './rest-client.js';
 import { InterruptibleSleep } from './sleep.js';
+
+/** A coordination.k8s.io/v1 Lease as the API server sends it (times are RFC 3339 strings). */
+export interface Lease {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly resourceVersion?: string };
+  readonly spec?: LeaseSpec;
+}
+
+export interface LeaseSpec {
+  readonly holderIdentity?: string;
+  readonly leaseDurationSeconds?: number;
+  readonly acquireTime?: string;
+  readonly renewTime?: string;
+  readonly leaseTransitions?: number;
+}
+
+/** `/apis/coordination.k8s.io/v1/namespaces/NS/leases[/NAME]` */
+export const leasePath = (namespace: string, name?: string): string => groupPath('coordination.k8s.io/v1', 'leases', namespace, name);
 
 export interface LeaderElectorOptions {
   readonly kc: KubeConfig;
@@ -39,19 +58,18 @@ export interface LeaderElectorOptions {
    * takeover then waits the lease duration from that moment, not from this elector's first look.
    * @default - from this elector's first look
    */
-  readonly seenUnchangedSince?: (lease: V1Lease) => number | undefined;
+  readonly seenUnchangedSince?: (lease: Lease) => number | undefined;
 }
 
 type Attempt = 'ok' | 'held' | 'failed';
 
 /** Go's metav1.MicroTime wire format: RFC 3339 with exactly six fractional digits. */
-export function microTime(ms: number): V1MicroTime {
-  return new V1MicroTime(ms);
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
 export class LeaderElector {
-  private readonly connection: PooledConnection;
-  private readonly api: CoordinationV1Api;
+  private readonly rest: RestClient;
   private readonly log: Logger;
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
@@ -62,12 +80,11 @@ export class LeaderElector {
   private observedRecord = '';
   private observedAt = 0;
   private observedHolder: string | undefined;
-  private lease: V1Lease | undefined;
+  private lease: Lease | undefined;
   private readonly sleeper = new InterruptibleSleep();
 
   constructor(private readonly options: LeaderElectorOptions) {
-    this.connection = new PooledConnection(options.kc);
-    this.api = this.connection.makeApiClient(CoordinationV1Api);
+    this.rest = new RestClient(options.kc);
     this.log = (options.logger ?? nullLogger).child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
     this.renewDeadlineMs = options.renewDeadlineMs ?? 10_000;
@@ -92,7 +109,7 @@ export class LeaderElector {
   /** Stops campaigning/renewing without touching the Lease (as a crash would). */
   public async stop(): Promise<void> {
     await this.halt();
-    await this.connection.close();
+    await this.rest.close();
   }
 
   /** Stops, and if this replica leads, clears holderIdentity so a standby takes over at once. */
@@ -102,7 +119,7 @@ export class LeaderElector {
     try {
       if (wasLeading && this.lease?.spec?.holderIdentity === this.options.identity) await this.clearHolder(this.lease);
     } finally {
-      await this.connection.close();
+      await this.rest.close();
     }
   }
 
@@ -113,14 +130,14 @@ export class LeaderElector {
     this.leading = false;
   }
 
-  private async clearHolder(lease: V1Lease): Promise<void> {
+  private async clearHolder(lease: Lease): Promise<void> {
     const now = Date.now();
-    const body: V1Lease = {
+    const body: Lease = {
       ...lease,
       spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, acquireTime: microTime(now), renewTime: microTime(now) },
     };
     try {
-      await withTimeout(this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body }), this.renewDeadlineMs);
+      await withTimeout(this.replace(body), this.renewDeadlineMs);
       this.log.info('released the lease');
     } catch (err) {
       this.log.warn('could not release the lease; a standby takes over when it expires', { err: err as Error });
@@ -161,18 +178,18 @@ export class LeaderElector {
     const timeout = this.renewDeadlineMs;
     try {
       const now = Date.now();
-      let lease: V1Lease;
+      let lease: Lease;
       try {
-        lease = await withTimeout(this.api.readNamespacedLease({ name, namespace }), timeout);
+        lease = await withTimeout(this.rest.get<Lease>(leasePath(namespace, name)), timeout);
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        const body: V1Lease = {
+        const body: Lease = {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
           metadata: { name, namespace },
           spec: this.record(undefined, now),
         };
-        this.lease = await withTimeout(this.api.createNamespacedLease({ namespace, body }), timeout);
+        this.lease = await withTimeout(this.rest.request<Lease>('POST', leasePath(namespace), { body }), timeout);
         this.observe(this.lease, now);
         return 'ok';
       }
@@ -181,8 +198,7 @@ export class LeaderElector {
       const holder = spec.holderIdentity ?? '';
       const durationMs = (spec.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
       if (holder && holder !== identity && this.observedAt + durationMs > now) return 'held';
-      const body: V1Lease = { ...lease, spec: this.record(lease, now) };
-      this.lease = await withTimeout(this.api.replaceNamespacedLease({ name, namespace, body }), timeout);
+      this.lease = await withTimeout(this.replace({ ...lease, spec: this.record(lease, now) }), timeout);
       this.observe(this.lease, now);
       return 'ok';
     } catch (err) {
@@ -190,12 +206,12 @@ export class LeaderElector {
       // 409: another candidate wrote first (create or resourceVersion conflict).
       if (code === 409) this.log.debug('lost a race for the lease');
       else this.log.warn('lease request failed', { err: err as Error });
-      if (code === undefined) this.connection.reset(); // timeout or network error: reconnect
+      if (code === undefined) this.rest.reset(); // timeout or network error: reconnect
       return 'failed';
     }
   }
 
-  private record(lease: V1Lease | undefined, now: number): NonNullable<V1Lease['spec']> {
+  private record(lease: Lease | undefined, now: number): LeaseSpec {
     const old = lease?.spec;
     const mine = old?.holderIdentity === this.options.identity;
     return {
@@ -208,7 +224,7 @@ export class LeaderElector {
   }
 
   /** Remembers when the record last changed, by our clock. */
-  private observe(lease: V1Lease, now: number): void {
+  private observe(lease: Lease, now: number): void {
     const s = lease.spec ?? {};
     const record = JSON.stringify([s.holderIdentity, s.leaseDurationSeconds, s.acquireTime, s.renewTime, s.leaseTransitions]);
     if (record !== this.observedRecord) {
@@ -222,6 +238,11 @@ export class LeaderElector {
       this.log.info('observed lease holder', { holder: holder || '(none)' });
       if (this.options.onNewLeader) this.call(() => this.options.onNewLeader!(holder));
     }
+  }
+
+  /** Writes the Lease back, conditional on the resourceVersion it carries. */
+  private replace(lease: Lease): Promise<Lease> {
+    return this.rest.request<Lease>('PUT', leasePath(this.options.namespace, this.options.name), { body: lease });
   }
 
   private call(fn: () => void): void {

@@ -4,8 +4,8 @@
  * same path `Watch` takes. Objects come back as the API server sent them (no client-side
  * deserialisation into Date objects, unlike the typed APIs).
  */
-import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { httpStatusOf } from './api-errors.js';
+import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from './client-node.js';
 
 export interface ListPage<T> {
   readonly items: T[];

@@ -10,10 +10,10 @@
  * holder stops starting work on the shard before the new one begins. A reconcile already
  * running may overlap the new holder's first ones; conditional writes make that safe.
  */
-import { CoordinationV1Api, KubeConfig, V1Lease } from '@kubernetes/client-node';
-import { PooledConnection } from './connection.js';
-import { LeaderElector } from './leader.js';
+import type { KubeConfig } from './client-node.js';
+import { Lease, LeaderElector, leasePath } from './leader.js';
 import { Logger, nullLogger } from './logger.js';
+import { RestClient } from './rest-client.js';
 import { hashHex, planShards, ShardFacts } from './shard-policy.js';
 import { InterruptibleSleep } from './sleep.js';
 
@@ -37,14 +37,13 @@ export interface ShardElectionOptions {
 }
 
 /** What changes in a Lease on every renewal or takeover. */
-function recordOf(lease: V1Lease): string {
+function recordOf(lease: Lease): string {
   const s = lease.spec ?? {};
-  return JSON.stringify([s.holderIdentity, s.renewTime instanceof Date ? s.renewTime.toISOString() : s.renewTime, s.leaseTransitions]);
+  return JSON.stringify([s.holderIdentity, s.renewTime, s.leaseTransitions]);
 }
 
 export class ShardElection {
-  private readonly connection: PooledConnection;
-  private readonly api: CoordinationV1Api;
+  private readonly rest: RestClient;
   private readonly log: Logger;
   private readonly member: LeaderElector;
   private readonly electors = new Map<number, LeaderElector>();
@@ -56,8 +55,7 @@ export class ShardElection {
   private running?: Promise<void>;
 
   constructor(private readonly options: ShardElectionOptions) {
-    this.connection = new PooledConnection(options.kc);
-    this.api = this.connection.makeApiClient(CoordinationV1Api);
+    this.rest = new RestClient(options.kc);
     this.log = (options.logger ?? nullLogger).child({ shards: options.shards, identity: options.identity });
     this.member = this.elector(`${options.prefix}-member-${hashHex(options.identity)}`, () => undefined, () => {
       this.log.error('could not renew this replica\'s member Lease');
@@ -86,7 +84,7 @@ export class ShardElection {
     await this.running;
     await Promise.all([...this.electors.keys()].map((shard) => this.handOver(shard)));
     await this.member.release();
-    await this.connection.close();
+    await this.rest.close();
   }
 
   private shardLease(shard: number): string {
@@ -120,14 +118,14 @@ export class ShardElection {
         await this.rebalance();
       } catch (err) {
         this.log.warn('could not read the shard Leases; trying again', { err: err as Error });
-        this.connection.reset();
+        this.rest.reset();
       }
       await this.sleeper.sleep(this.options.retryPeriodMs);
     }
   }
 
   private async rebalance(): Promise<void> {
-    const leases = (await this.api.listNamespacedLease({ namespace: this.options.namespace })).items;
+    const leases = (await this.rest.get<{ items: Lease[] }>(leasePath(this.options.namespace))).items;
     if (this.stopped) return;
     const plan = planShards(this.facts(leases, Date.now()), this.held);
     for (const shard of plan.release) await this.handOver(shard);
@@ -142,12 +140,12 @@ export class ShardElection {
   }
 
   /** What the Leases say now: who is alive, which shards nobody serves. */
-  private facts(leases: readonly V1Lease[], now: number): ShardFacts {
-    const byName = new Map(leases.map((l) => [l.metadata!.name!, l]));
+  private facts(leases: readonly Lease[], now: number): ShardFacts {
+    const byName = new Map(leases.map((l) => [l.metadata.name, l]));
     const fresh = (name: string): boolean => now - this.observe(name, byName.get(name), now) < this.options.leaseDurationMs;
     const memberPrefix = `${this.options.prefix}-member-`;
     const alive = leases
-      .filter((l) => l.metadata?.name?.startsWith(memberPrefix) && l.spec?.holderIdentity && fresh(l.metadata.name))
+      .filter((l) => l.metadata.name.startsWith(memberPrefix) && l.spec?.holderIdentity && fresh(l.metadata.name))
       .map((l) => l.spec!.holderIdentity!);
     const orphaned = new Set<number>();
     // Absent, released or not renewed for a whole lease duration: nobody serves the shard.
@@ -156,7 +154,7 @@ export class ShardElection {
   }
 
   /** Records the Lease's record; returns when it last changed (absent counts as a record). */
-  private observe(name: string, lease: V1Lease | undefined, now: number): number {
+  private observe(name: string, lease: Lease | undefined, now: number): number {
     const record = lease ? recordOf(lease) : 'absent';
     const seen = this.observed.get(name);
     if (seen?.record === record) return seen.at;

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Cluster, KubeConfig } from '@kubernetes/client-node';
+import type { Cluster } from '@kubernetes/client-node';
+import { KubeConfig } from '../../reconciler/runtime/client-node.js';
 
 export interface Credentials {
   /** Stable for the same user credentials, never the token itself. */

@@ -1,7 +1,7 @@
 /** Small HTTP helpers: JSON in and out, problems as JSON, Server-Sent Events. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, NetworkError } from './kube.js';
 import { Problem, problem } from './problems.js';
+import { ApiError, NetworkError } from '../../reconciler/runtime/api-errors.js';
 import type { ProblemBody } from '../shared/types.js';
 
 const MAX_BODY = 1024 * 1024;

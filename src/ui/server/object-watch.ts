@@ -4,12 +4,12 @@
  * finds out whether the user may read them at all: a 403 becomes a message for the page
  * instead of an informer retrying forever.
  */
-import { UserClient } from './kube.js';
 import { forbiddenMessage } from './problems.js';
 import { apiMessage, httpStatusOf } from '../../reconciler/runtime/api-errors.js';
 import { Informer } from '../../reconciler/runtime/informer.js';
 import { listPage } from '../../reconciler/runtime/list-request.js';
 import { Logger } from '../../reconciler/runtime/logger.js';
+import { RestClient } from '../../reconciler/runtime/rest-client.js';
 import { KubeObject } from '../../reconciler/runtime/store.js';
 
 export interface ObjectWatchSpec {
@@ -36,7 +36,7 @@ const LINGER_MS = 15_000;
 export class ObjectWatches {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly client: UserClient, private readonly log: Logger) {}
+  constructor(private readonly client: RestClient, private readonly log: Logger) {}
 
   /**
    * Calls `onChange` with the current objects now and after every change, until the returned

@@ -3,7 +3,7 @@
  * who may not do what where), and for a refused Task the field paths of the Status causes
  * mapped to the New Task form's fields.
  */
-import { ApiError, ApiStatus, NetworkError } from './kube.js';
+import { ApiError, ApiStatus, NetworkError } from '../../reconciler/runtime/api-errors.js';
 import type { ProblemBody } from '../shared/types.js';
 
 /** What the user tried, for the message: "stop Tasks", "read the logs of Pods", ... */

@@ -3,10 +3,12 @@
  * the user may list and watch in every namespace, else one informer per namespace the user
  * (or the server's flags) named and may list. Every browser tab of that user shares it.
  */
-import { ApiError, mayI, UserClient } from './kube.js';
+import { mayI } from './kube.js';
 import { forbiddenMessage } from './problems.js';
+import { ApiError } from '../../reconciler/runtime/api-errors.js';
 import { Informer } from '../../reconciler/runtime/informer.js';
 import { Logger } from '../../reconciler/runtime/logger.js';
+import { RestClient } from '../../reconciler/runtime/rest-client.js';
 import { KubeObject, objectKey } from '../../reconciler/runtime/store.js';
 import type { WatchScope } from '../shared/types.js';
 
@@ -35,7 +37,7 @@ export class ResourceWatch<T extends KubeObject> {
   private stopped = false;
   private starting?: Promise<void>;
 
-  constructor(private readonly client: UserClient, private readonly def: ResourceDef, private readonly log: Logger) {}
+  constructor(private readonly client: RestClient, private readonly def: ResourceDef, private readonly log: Logger) {}
 
   /**
    * Decides cluster-wide or per namespace, and starts watching; resolves once the first lists

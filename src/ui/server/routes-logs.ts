@@ -8,10 +8,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nameParam, namespaceParam, Route, RouteContext } from './context.js';
 import { EventStream } from './http.js';
-import { ApiError, corePath, crdPath, UserClient } from './kube.js';
+import { crdPath } from './kube.js';
 import { problem, toProblem } from './problems.js';
 import { Kinds } from '../../api/constants.js';
 import { TaskObject } from '../../reconciler/objects.js';
+import { ApiError } from '../../reconciler/runtime/api-errors.js';
+import { corePath, RestClient } from '../../reconciler/runtime/rest-client.js';
 
 const TAIL_LINES = '5000';
 const RETRY_MS = 2000;
@@ -24,7 +26,7 @@ export interface LogTarget {
 }
 
 /** The Pod's life as far as the log is concerned; `missing` also when it cannot be read. */
-async function podState(client: UserClient, t: LogTarget): Promise<'running' | 'ended' | 'missing'> {
+async function podState(client: RestClient, t: LogTarget): Promise<'running' | 'ended' | 'missing'> {
   try {
     const pod = await client.get<{ status?: { phase?: string } }>(corePath('pods', t.namespace, t.pod));
     return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' ? 'ended' : 'running';
@@ -44,7 +46,7 @@ const MISSING_POD_RETRIES = 5;
  */
 export type Send = (event: string, data: unknown) => void;
 
-export async function pump(client: UserClient, t: LogTarget, follow: boolean, send: Send, signal: AbortSignal): Promise<void> {
+export async function pump(client: RestClient, t: LogTarget, follow: boolean, send: Send, signal: AbortSignal): Promise<void> {
   for (let missing = 0; ;) {
     let waiting: string;
     try {

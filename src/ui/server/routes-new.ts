@@ -7,7 +7,7 @@
 import { stringify } from 'yaml';
 import { Route, RouteContext } from './context.js';
 import { readJson, sendJson } from './http.js';
-import { ApiError, corePath, crdPath, UserClient } from './kube.js';
+import { crdPath } from './kube.js';
 import { toProblem } from './problems.js';
 import { taskFromForm } from './task-builder.js';
 import { CLUSTER_CONFIG_NAME, GROUP, Kinds, VERSION } from '../../api/constants.js';
@@ -15,13 +15,15 @@ import { ContextError } from '../../constructs/context-plan.js';
 import { isNamespaceAllowed } from '../../reconciler/namespaces.js';
 import { AgentObject, agentKeyOf, ConfigObject, TaskObject } from '../../reconciler/objects.js';
 import { configMapsNeeded, renderTask } from '../../reconciler/render.js';
+import { ApiError } from '../../reconciler/runtime/api-errors.js';
+import { corePath, RestClient } from '../../reconciler/runtime/rest-client.js';
 import type { CreatedTask, NewTaskRequest, PreviewResult } from '../shared/types.js';
 
 const TASKS = Kinds.task.plural;
 const yaml = (docs: readonly unknown[]) => docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
 
 /** An object the user may read, or a note saying why it is missing. */
-async function readOrNote<T>(client: UserClient, path: string, what: string, notes: string[], without = 'the preview goes without it'): Promise<T | undefined> {
+async function readOrNote<T>(client: RestClient, path: string, what: string, notes: string[], without = 'the preview goes without it'): Promise<T | undefined> {
   try {
     return await client.get<T>(path);
   } catch (e) {
@@ -32,7 +34,7 @@ async function readOrNote<T>(client: UserClient, path: string, what: string, not
   }
 }
 
-async function render(client: UserClient, task: TaskObject, notes: string[]): Promise<string | undefined> {
+async function render(client: RestClient, task: TaskObject, notes: string[]): Promise<string | undefined> {
   const ref = agentKeyOf(task);
   const agent = await readOrNote<AgentObject>(client, crdPath(Kinds.agent.plural, ref.namespace, ref.name), `Agent ${ref.namespace}/${ref.name}`, notes);
   if (!agent) return undefined;

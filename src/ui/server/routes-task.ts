@@ -4,7 +4,7 @@
  */
 import { nameParam, namespaceParam, Route, RouteContext } from './context.js';
 import { EventStream, sendJson } from './http.js';
-import { corePath, crdPath } from './kube.js';
+import { crdPath } from './kube.js';
 import { Snapshot } from './object-watch.js';
 import { forbiddenMessage, Problem, problem, toProblem } from './problems.js';
 import { logRequest, logTarget, pump } from './routes-logs.js';
@@ -13,6 +13,7 @@ import { rerunOf } from './task-builder.js';
 import { byLast, EventLike, eventView, podView, PodLike } from './views.js';
 import { Annotations, Kinds } from '../../api/constants.js';
 import { TaskObject } from '../../reconciler/objects.js';
+import { corePath } from '../../reconciler/runtime/rest-client.js';
 import type { CreatedTask } from '../shared/types.js';
 
 const TASKS = Kinds.task.plural;

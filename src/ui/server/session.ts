@@ -5,16 +5,18 @@
  * server.
  */
 import { Credentials } from './credentials.js';
-import { ApiError, UserClient, whoAmI } from './kube.js';
+import { whoAmI } from './kube.js';
 import { ObjectWatches } from './object-watch.js';
 import { problem } from './problems.js';
 import { ResourceWatch } from './resource-watch.js';
 import { GROUP, Kinds, VERSION } from '../../api/constants.js';
 import { AgentObject, TaskObject } from '../../reconciler/objects.js';
+import { ApiError } from '../../reconciler/runtime/api-errors.js';
 import { Logger } from '../../reconciler/runtime/logger.js';
+import { RestClient } from '../../reconciler/runtime/rest-client.js';
 
 export class Session {
-  public readonly client: UserClient;
+  public readonly client: RestClient;
   public readonly tasks: ResourceWatch<TaskObject>;
   public readonly agents: ResourceWatch<AgentObject>;
   public readonly objects: ObjectWatches;
@@ -26,7 +28,7 @@ export class Session {
   private expiry?: NodeJS.Timeout;
 
   constructor(public readonly credentials: Credentials, log: Logger) {
-    this.client = new UserClient(credentials.kc);
+    this.client = new RestClient(credentials.kc);
     this.tasks = new ResourceWatch<TaskObject>(this.client, { group: GROUP, version: VERSION, plural: Kinds.task.plural, title: 'Tasks' }, log.child({ watch: 'tasks' }));
     this.agents = new ResourceWatch<AgentObject>(this.client, { group: GROUP, version: VERSION, plural: Kinds.agent.plural, title: 'Agents' }, log.child({ watch: 'agents' }));
     this.objects = new ObjectWatches(this.client, log.child({ watch: 'objects' }));
