@@ -33,6 +33,21 @@ export interface ConfigObject {
   readonly spec: ConfigSpec;
 }
 
+/** A core/v1 Event as the API server sends it (times as strings); the fields that describe and the UI show. */
+export interface EventObject {
+  readonly type?: string;
+  readonly reason?: string;
+  readonly message?: string;
+  readonly count?: number;
+  readonly firstTimestamp?: string;
+  readonly lastTimestamp?: string;
+  readonly eventTime?: string;
+  readonly metadata: { readonly creationTimestamp?: string; readonly resourceVersion?: string };
+  readonly source?: { readonly component?: string };
+  readonly reportingComponent?: string;
+  readonly series?: { readonly count?: number; readonly lastObservedTime?: string };
+}
+
 /** A Kubernetes object as plain JSON. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };

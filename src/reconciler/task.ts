@@ -159,9 +159,8 @@ class TaskReconcile {
     }
   }
 
-  private async createAdmittedPod(podNamespace: string, podName: string): Promise<Result> {
-    const agent = this.agent();
-    if (!agent) return this.release(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
+  /** Renders the Task's Pod and ConfigMap and creates them: 'created', or the Result that ends this reconcile. */
+  private async renderAndCreate(agent: AgentObject): Promise<'created' | Result> {
     let rendered;
     try {
       rendered = await renderChildren(this.ctx, this.task, agent);
@@ -169,7 +168,13 @@ class TaskReconcile {
       if (e instanceof ContextError) return e.retryable ? this.release(Reason.contextError, e.message) : this.fail(Reason.contextError, e.message);
       throw e;
     }
-    const outcome = await this.create(rendered);
+    return this.create(rendered);
+  }
+
+  private async createAdmittedPod(podNamespace: string, podName: string): Promise<Result> {
+    const agent = this.agent();
+    if (!agent) return this.release(Reason.agentNotFound, `Agent ${this.agentName} not found; the Task starts once it exists`);
+    const outcome = await this.renderAndCreate(agent);
     if (outcome !== 'created') return outcome;
     await this.write(this.transitions.podCreated(podName, podNamespace));
     return this.whileRunning();
@@ -236,14 +241,7 @@ class TaskReconcile {
       this.ctx.enqueue(agentKey(this.agentName));
       return done;
     }
-    let rendered;
-    try {
-      rendered = await renderChildren(this.ctx, this.task, agent);
-    } catch (e) {
-      if (e instanceof ContextError) return e.retryable ? this.release(Reason.contextError, e.message) : this.fail(Reason.contextError, e.message);
-      throw e;
-    }
-    const outcome = await this.create(rendered);
+    const outcome = await this.renderAndCreate(agent);
     if (outcome !== 'created') return outcome;
     const { namespace, name } = childNames(this.task, agent);
     await this.write(this.transitions.started(name, namespace, this.agentName));

@@ -9,6 +9,7 @@ import { KubeObject } from './output.js';
 import { formatTable, NONE } from './table.js';
 import { TaskStatus } from '../../api/task.js';
 import { ContextItem } from '../../constructs/types.js';
+import type { EventObject } from '../../reconciler/objects.js';
 
 type Pairs = readonly (readonly [string, string])[];
 
@@ -116,25 +117,13 @@ export function podSection(name: string, pod: KubeObject | string | undefined): 
   ], 2)}${inits.length ? `  Init Containers:\n${keyValues(inits.map(line), 4)}` : ''}  Containers:\n${keyValues(mains.map(line), 4)}`;
 }
 
-interface EventLike {
-  readonly type?: string;
-  readonly reason?: string;
-  readonly message?: string;
-  readonly count?: number;
-  readonly firstTimestamp?: string;
-  readonly lastTimestamp?: string;
-  readonly eventTime?: string;
-  readonly metadata: { creationTimestamp?: string; resourceVersion?: string };
-  readonly source?: { component?: string };
-  readonly reportingComponent?: string;
-}
 
 /** kubectl's Events table: Age of the last time, `(xN over AGE)` for repeats. */
-export function eventsSection(events: readonly EventLike[], now: number): string {
+export function eventsSection(events: readonly EventObject[], now: number): string {
   if (!events.length) return 'Events:  <none>\n';
-  const last = (e: EventLike) => e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  const last = (e: EventObject) => e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
   // Timestamps have whole seconds; within one second, the order the API server stored them in.
-  const stored = (e: EventLike) => Number(e.metadata.resourceVersion) || 0;
+  const stored = (e: EventObject) => Number(e.metadata.resourceVersion) || 0;
   const sorted = [...events].sort((a, b) => (Date.parse(last(a) ?? '') - Date.parse(last(b) ?? '')) || (stored(a) - stored(b)));
   const rows = sorted.map((e) => {
     const repeat = e.count && e.count > 1 ? ` (x${e.count} over ${age(e.firstTimestamp ?? e.metadata.creationTimestamp, now)})` : '';
@@ -144,7 +133,7 @@ export function eventsSection(events: readonly EventLike[], now: number): string
   return `Events:\n${indented(formatTable(headers, [headers.map((h) => '-'.repeat(h.length)), ...rows]), 2)}`;
 }
 
-export function describeTask(task: KubeObject, pod: KubeObject | string | undefined, events: readonly EventLike[], now = Date.now()): string {
+export function describeTask(task: KubeObject, pod: KubeObject | string | undefined, events: readonly EventObject[], now = Date.now()): string {
   const m = task.metadata;
   const s = (task.status ?? {}) as TaskStatus;
   const podName = s.podName ? `${s.podNamespace ?? m.namespace}/${s.podName}` : '';

@@ -10,8 +10,9 @@ import { forbiddenMessage, Problem, problem, toProblem } from './problems.js';
 import { logRequest, logTarget, pump } from './routes-logs.js';
 import { Session } from './session.js';
 import { rerunOf } from './task-builder.js';
-import { byLast, EventLike, eventView, podView, PodLike } from './views.js';
+import { byLast, eventView, podView, PodLike } from './views.js';
 import { Annotations, Kinds } from '../../api/constants.js';
+import type { EventObject } from '../../reconciler/objects.js';
 import { TaskObject } from '../../reconciler/objects.js';
 import { corePath } from '../../reconciler/runtime/rest-client.js';
 import type { CreatedTask } from '../shared/types.js';
@@ -80,9 +81,9 @@ async function taskStream(ctx: RouteContext): Promise<void> {
   });
   // Just created: the watch may not have seen it yet; ask once instead of saying it does not exist.
   sendTask(session.tasks.get(ns, name) ?? await session.client.get<TaskObject>(crdPath(TASKS, ns, name)).catch(() => undefined));
-  const releaseEvents = session.objects.subscribe<EventLike>(
+  const releaseEvents = session.objects.subscribe<EventObject>(
     { path: corePath('events', ns), fieldSelector: `involvedObject.kind=Task,involvedObject.name=${name}`, namespace: ns, action: 'read Events' },
-    (s: Snapshot<EventLike>) => stream.send('events', 'problem' in s ? { problem: s.problem } : { events: s.objects.map(eventView).sort(byLast) }),
+    (s: Snapshot<EventObject>) => stream.send('events', 'problem' in s ? { problem: s.problem } : { events: s.objects.map(eventView).sort(byLast) }),
   );
   const untrack = session.track(() => stream.close());
   stream.onClose(() => {

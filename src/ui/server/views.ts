@@ -3,7 +3,7 @@
  * here leave the server: an Agent's MCP header values or a Pod's environment never do.
  */
 import { Annotations, Phase } from '../../api/constants.js';
-import { AgentObject, agentKeyOf, TaskObject } from '../../reconciler/objects.js';
+import { agentKeyOf, AgentObject, EventObject, TaskObject } from '../../reconciler/objects.js';
 import type { AgentSummary, ConditionView, ContainerView, EventView, PodView, TaskSummary } from '../shared/types.js';
 
 const TITLE_MAX = 120;
@@ -113,21 +113,8 @@ export function podView(pod: PodLike): PodView {
   };
 }
 
-export interface EventLike {
-  readonly type?: string;
-  readonly reason?: string;
-  readonly message?: string;
-  readonly count?: number;
-  readonly firstTimestamp?: string;
-  readonly lastTimestamp?: string;
-  readonly eventTime?: string;
-  readonly metadata?: { readonly creationTimestamp?: string };
-  readonly source?: { readonly component?: string };
-  readonly reportingComponent?: string;
-  readonly series?: { readonly count?: number; readonly lastObservedTime?: string };
-}
 
-export function eventView(e: EventLike): EventView {
+export function eventView(e: EventObject): EventView {
   const first = e.firstTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp;
   return {
     type: e.type ?? 'Normal',

@@ -1,5 +1,6 @@
 /** The read-only parts of the Task page: timeline, outputs, attempts, conditions, events, Pod. */
 import { ExactTime, Time } from './common.js';
+import type { TaskAttempt } from '../../../api/retry.js';
 import type { ConditionView, EventView, PodView } from '../../shared/types.js';
 
 /** The fields of a Task the page reads (the API's TaskStatus, as JSON). */
@@ -27,15 +28,7 @@ export interface TaskJson {
     readonly queuePosition?: number;
     readonly outputs?: { readonly parameters?: Record<string, string> };
     readonly conditions?: readonly ConditionView[];
-    readonly attempts?: readonly {
-      readonly attempt: number;
-      readonly podName: string;
-      readonly startTime?: string;
-      readonly completionTime?: string;
-      readonly reason: string;
-      readonly message?: string;
-      readonly exitCode?: number;
-    }[];
+    readonly attempts?: readonly TaskAttempt[];
   };
 }
 
