@@ -7,7 +7,8 @@
  *   --workers N        the controller's --workers (default 4, the controller's default)
  *   --concurrency N    requests in flight when the bench creates objects as fast as it can (default 16)
  *   --profile          run the controller with --cpu-prof and summarise the profiles
- *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory,replicas,ui
+ *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory,startup,replicas,ui
+ *                      (the default), and scale, which runs only when named (100,000 Tasks: long)
  *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
  *   --controller PATH  run that kubeopencode CLI (bin/kubeopencode.js of another build, e.g. with a
  *                      fix to compare) instead of this checkout's, which is compiled first
@@ -32,13 +33,18 @@ import { memory } from './scenarios/memory.js';
 import { podSize } from './scenarios/pod-size.js';
 import { queue } from './scenarios/queue.js';
 import { replicas } from './scenarios/replicas.js';
+import { scale } from './scenarios/scale.js';
+import { startup } from './scenarios/startup.js';
 import { synthesis } from './scenarios/synth.js';
 import { throughput } from './scenarios/throughput.js';
 import { ui } from './scenarios/ui.js';
 import { buildAssets } from '../scripts/ui-bundle.js';
 import { DEFAULT_OPERATOR_VALUES } from '../src/constructs/operator/values.js';
 
-const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory', 'replicas', 'ui'];
+const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory', 'startup', 'replicas', 'ui', 'scale'];
+/** Run only when named in --only: they take too long for every run. */
+const ON_REQUEST = ['scale'];
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !ON_REQUEST.includes(s));
 
 /**
  * The controller's Node as the chart runs it: the chart's NODE_OPTIONS, plus the heap ceiling
@@ -74,7 +80,7 @@ function flags() {
       'write': { type: 'boolean', default: true },
     },
   });
-  const only = values.only?.split(',').map((s) => s.trim()) ?? SCENARIOS;
+  const only = values.only?.split(',').map((s) => s.trim()) ?? DEFAULT_SCENARIOS;
   const unknown = only.filter((s) => !SCENARIOS.includes(s));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
   return { ...values, only, workers: Number(values.workers), concurrency: Number(values.concurrency), nodeOptions: values['node-options'] };
@@ -129,8 +135,10 @@ async function main(): Promise<number> {
         figures.push(...await timed('queue', () => queue(c, base)));
       }
       if (runs('memory')) figures.push(...await timed('memory', () => memory(c)));
+      if (runs('startup')) figures.push(...await timed('startup', () => startup(c)));
       if (runs('replicas')) figures.push(...await timed('replicas', () => replicas(c)));
       if (runs('ui')) figures.push(...await timed('ui', () => ui(c)));
+      if (runs('scale')) figures.push(...await timed('scale', () => scale(c)));
     }
     const versions = cluster ? await cluster.versions() : { kubernetes: 'n/a', etcd: 'n/a' };
     const nodeVersion = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
@@ -142,7 +150,7 @@ async function main(): Promise<number> {
 
     const profiles = (ctx?.profiles ?? []).map(({ scenario, path }) => describe(`Controller CPU profile: ${scenario}`, path, summarize(path)));
     if (profiles.length) process.stdout.write(`\n${profiles.join('\n')}\n`);
-    const complete = f.only.length === SCENARIOS.length;
+    const complete = DEFAULT_SCENARIOS.every(runs);
     if (f.write && (f.out || (!f.quick && complete))) {
       const out = f.out ?? join(repoRoot, 'docs/benchmarks.md');
       const notes = ctx?.notes.length ? ['Where the CPU and the API requests went (per unit of work, from /proc and apiserver_request_total):', '', ...ctx.notes, ''] : [];

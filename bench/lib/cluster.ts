@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { processCpuMs } from './reconciler.js';
+import { now } from './stats.js';
 import { binDir as cachedBinDir } from '../../harness/control-plane/binaries.js';
 import { ControlPlane } from '../../harness/control-plane/control-plane.js';
 import { httpGet } from '../../harness/control-plane/net.js';
 import { startWithCrds } from '../../harness/control-plane/session.js';
 import { createTestNamespace, deleteNamespace, loadKubeConfig } from '../../harness/kube.js';
 import { PooledConnection } from '../../src/reconciler/runtime/connection.js';
+import { listAll } from '../../src/reconciler/runtime/list-request.js';
 
 export class BenchCluster {
   /**
@@ -76,6 +78,28 @@ export class BenchCluster {
       counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
     }
     return counts;
+  }
+
+  /**
+   * Milliseconds to LIST every Task of `namespace` through the controller's own list code (the
+   * same client, the same JSON parse), `pageSize` per request (0: one request for all): what a
+   * starting controller cannot do faster. Throws unless `count` Tasks came back.
+   */
+  public async timeTaskList(namespace: string, count: number, pageSize: number): Promise<number> {
+    let items = 0;
+    const started = now();
+    await listAll(this.kc, `/apis/kubeopencode.io/v1alpha1/namespaces/${namespace}/tasks`, { limit: pageSize, timeoutMs: 600_000 }, () => items++, () => items = 0);
+    const ms = now() - started;
+    if (items !== count) throw new Error(`listed ${items} Tasks in ${namespace}, expected ${count}`);
+    return ms;
+  }
+
+  /** What etcd holds, as the API server reports it (apiserver_storage_size_bytes); undefined if it does not. */
+  public async storageBytes(): Promise<number | undefined> {
+    if (!this.plane) return undefined;
+    const { body } = await httpGet(`${this.plane.endpoint.server}/metrics`, this.plane.endpoint);
+    const line = body.split('\n').find((l) => l.startsWith('apiserver_storage_size_bytes'));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
   }
 
   public async versions(): Promise<{ kubernetes: string; etcd: string }> {

@@ -22,6 +22,10 @@ export interface Sizes {
   readonly idleSeconds: number;
   /** Web UI: Tasks on the page. */
   readonly uiTasks: number;
+  /** Start-up: finished Tasks in the namespace when the controller starts. */
+  readonly startupTasks: number;
+  /** Scale (`--only scale`): finished Tasks in the namespace when the controller starts. */
+  readonly scaleTasks: number;
   /** Wait for a scenario's namespaces to be gone before the next one starts (see BenchCluster.cleanUp). */
   readonly waitForCleanUp: boolean;
 }
@@ -37,6 +41,8 @@ export const FULL: Sizes = {
   memoryTasks: 10_000,
   idleSeconds: 30,
   uiTasks: 5000,
+  startupTasks: 10_000,
+  scaleTasks: 100_000,
   waitForCleanUp: true,
 };
 
@@ -52,6 +58,8 @@ export const QUICK: Sizes = {
   memoryTasks: 200,
   idleSeconds: 2,
   uiTasks: 200,
+  startupTasks: 200,
+  scaleTasks: 1000,
   waitForCleanUp: false,
 };
 
@@ -74,16 +82,22 @@ export interface BenchContext {
   readonly log: (line: string) => void;
 }
 
-/** Starts the controller for `namespaces` and lets it finish its start-up writes (the Agent's status). */
-export async function startReconciler(ctx: BenchContext, namespaces: readonly string[]): Promise<Reconciler> {
-  const reconciler = await Reconciler.start({
+/** Starts the controller for `namespaces`; returns as soon as it logged "caches synced". */
+export async function spawnReconciler(ctx: BenchContext, namespaces: readonly string[], syncTimeoutMs?: number): Promise<Reconciler> {
+  return Reconciler.start({
     kubeconfigPath: ctx.cluster.kubeconfigPath,
     namespaces,
     workers: ctx.workers,
     cpuProfileDir: ctx.profileDir,
     cli: ctx.cli,
     nodeOptions: ctx.nodeOptions,
+    syncTimeoutMs,
   });
+}
+
+/** Starts the controller for `namespaces` and lets it finish its start-up writes (the Agent's status). */
+export async function startReconciler(ctx: BenchContext, namespaces: readonly string[]): Promise<Reconciler> {
+  const reconciler = await spawnReconciler(ctx, namespaces);
   // Best effort: with a big cache the start-up work takes longer, and the scenario waits for it itself.
   await reconciler.settle(500, 10, 30_000).catch(() => undefined);
   return reconciler;

@@ -3,10 +3,11 @@
  * ways of sending requests (an open loop at a fixed rate, a closed loop at a fixed concurrency).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api, CustomObjectsApi, V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node';
 import { now } from './stats.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { renderTask } from '../../src/reconciler/render.js';
+import { kubeTime } from '../../src/reconciler/runtime/time.js';
 
 const G = { group: 'kubeopencode.io', version: 'v1alpha1' };
 export const AGENT = 'bench';
@@ -29,6 +30,45 @@ export async function createAgent(custom: CustomObjectsApi, namespace: string, s
 
 export async function createTask(custom: CustomObjectsApi, namespace: string, name: string): Promise<TaskObject> {
   return await custom.createNamespacedCustomObject({ ...G, namespace, plural: 'tasks', body: taskBody(name) }) as TaskObject;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** What the reconciler writes when a Task's Pod succeeded, so the cached objects are of realistic size. */
+function completedStatus(ns: string, name: string): object {
+  const t = kubeTime(new Date());
+  const message = `Pod ${ns}/${name} succeeded`;
+  return {
+    phase: 'Completed',
+    observedGeneration: 1,
+    podName: `${name}-0a1b2c3d`,
+    podNamespace: ns,
+    startTime: t,
+    completionTime: t,
+    conditions: [{ type: 'Ready', status: 'False', reason: 'Succeeded', message, lastTransitionTime: t, observedGeneration: 1 }],
+  };
+}
+
+/** Sets Task `name` Completed through the status subresource, as if its Pod had run (no Pod exists). */
+export async function completeTask(custom: CustomObjectsApi, namespace: string, name: string): Promise<void> {
+  await custom.patchNamespacedCustomObjectStatus({ ...G, namespace, plural: 'tasks', name, body: { status: completedStatus(namespace, name) } }, mergePatch);
+}
+
+/**
+ * Creates Tasks 0..count-1 and sets each Completed, while no controller runs: finished Tasks
+ * that a starting controller lists and caches but creates no Pods for. `progress` is called
+ * with the number done every `progressEvery` Tasks (creating 100,000 takes many minutes).
+ */
+export async function createCompletedTasks(
+  custom: CustomObjectsApi, namespace: string, count: number, concurrency: number,
+  progress: (done: number) => void = () => undefined, progressEvery = 10_000,
+): Promise<void> {
+  let done = 0;
+  await withConcurrency(count, concurrency, async (i) => {
+    await createTask(custom, namespace, taskName(i));
+    await completeTask(custom, namespace, taskName(i));
+    if (++done % progressEvery === 0) progress(done);
+  });
 }
 
 /**

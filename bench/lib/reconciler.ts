@@ -24,6 +24,15 @@ export interface ReconcilerOptions {
   readonly nodeOptions?: string;
   /** Sharded mode: this many shards, their Leases in `leaseNamespace` under `leaseId`. @default - one process, no leader election */
   readonly sharded?: { readonly shards: number; readonly leaseNamespace: string; readonly leaseId: string };
+  /** How long to wait for "caches synced" before giving up (a cache of 100,000 Tasks takes a while). @default 120000 */
+  readonly syncTimeoutMs?: number;
+}
+
+/** What a controller left alone for a while uses: its RSS (MiB) once settled, the most over the window, and its CPU. */
+export interface IdleUsage {
+  readonly rss: number;
+  readonly maxRss: number;
+  readonly cpuPercent: number;
 }
 
 /** node_modules/.bin/node (Node 24, the project's runtime), else the Node running the bench. */
@@ -52,18 +61,31 @@ function electionArgs(options: ReconcilerOptions): string[] {
   return s ? ['--shards', String(s.shards), '--leader-election-namespace', s.leaseNamespace, '--leader-election-id', s.leaseId] : ['--no-leader-elect'];
 }
 
+/** The controller process ended while the bench waited on it (e.g. V8 ran out of heap and aborted). */
+export class ControllerExitedError extends Error {
+  public constructor(public readonly code: number | null, public readonly signal: string | null, public readonly tail: readonly string[]) {
+    super(`the controller exited (${signal ? `signal ${signal}` : `code ${code}`}):\n${tail.join('\n')}`);
+  }
+
+  /** The line of its output that says why, e.g. V8's "FATAL ERROR: ... JavaScript heap out of memory". */
+  public get reason(): string {
+    return this.tail.find((l) => /FATAL ERROR|out of memory/i.test(l)) ?? this.tail.at(-1) ?? 'no output';
+  }
+}
+
 export class Reconciler {
   public static async start(options: ReconcilerOptions): Promise<Reconciler> {
     const cli = options.cli ?? join(repoRoot, 'bin/kubeopencode.js');
     if (!existsSync(join(cli, '../../lib/src/cli/main.js'))) throw new Error(`no lib/ beside ${cli}: compile first (npx tsc --build)`);
     const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
+    const spawnedAt = now();
     const child = spawn(nodeBinary(), [...nodeArgs, cli, 'controller',
       '--kubeconfig', options.kubeconfigPath, ...electionArgs(options), '--watch-namespaces', options.namespaces.join(','),
       '--metrics-bind-address', '0', '--health-probe-bind-address', '0', '--workers', String(options.workers),
       '--log-format', 'json', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: options.nodeOptions ?? '' } });
-    const reconciler = new Reconciler(child, options);
-    await reconciler.waitForSync();
+    const reconciler = new Reconciler(child, options, spawnedAt);
+    await reconciler.waitForSync(options.syncTimeoutMs);
     return reconciler;
   }
 
@@ -73,18 +95,20 @@ export class Reconciler {
   /** The first few of them, to say what went wrong. */
   public readonly problems: string[] = [];
   public readonly tail: string[] = [];
-  /** When this process saw the controller's "caches synced" line (ms since the epoch). */
+  /** When this process saw the controller's first log line, and its "caches synced" line (ms since the epoch). */
+  public firstLineAt?: number;
   public syncedAt?: number;
   private readonly exited: Promise<void>;
-  private readonly startedAt = Date.now();
 
-  private constructor(private readonly child: ChildProcess, private readonly options: ReconcilerOptions) {
+  /** `spawnedAt`: just before the process was spawned, on the clock of `now()`. */
+  private constructor(private readonly child: ChildProcess, private readonly options: ReconcilerOptions, public readonly spawnedAt: number) {
     let buffer = '';
     const collect = (chunk: Buffer) => {
       buffer += chunk.toString();
       const lines = buffer.split('\n');
       buffer = lines.pop()!;
       for (const line of lines) {
+        this.firstLineAt ??= now();
         if (this.syncedAt === undefined && line.includes('"caches synced"')) this.syncedAt = now();
         const error = line.includes('"level":"error"');
         const warning = line.includes('"level":"warn"');
@@ -104,23 +128,49 @@ export class Reconciler {
     return this.child.pid!;
   }
 
+  /** Throws ControllerExitedError once the process is gone (by exit code, or by a signal such as V8's abort). */
+  private throwIfExited(): void {
+    const { exitCode, signalCode } = this.child;
+    if (exitCode !== null || signalCode !== null) throw new ControllerExitedError(exitCode, signalCode, this.tail);
+  }
+
   private async waitForSync(timeoutMs = 120_000): Promise<void> {
     while (this.syncedAt === undefined) {
-      if (this.child.exitCode !== null) throw new Error(`the controller exited (code ${this.child.exitCode}):\n${this.tail.join('\n')}`);
-      if (Date.now() - this.startedAt > timeoutMs) throw new Error(`the controller did not sync in ${timeoutMs / 1000} s:\n${this.tail.join('\n')}`);
+      this.throwIfExited();
+      if (now() - this.spawnedAt > timeoutMs) throw new Error(`the controller did not sync in ${timeoutMs / 1000} s:\n${this.tail.join('\n')}`);
       await sleep(20);
     }
   }
 
   /** Resident set size in MiB (VmRSS). */
   public rssMiB(): number {
+    this.throwIfExited(); // rather than ENOENT from /proc: say why
     const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1];
     return Number(kb) / 1024;
   }
 
   /** User + system CPU time consumed so far, in milliseconds. */
   public cpuMs(): number {
+    this.throwIfExited();
     return processCpuMs(this.pid);
+  }
+
+  /**
+   * Once the process has worked through what it was given: its RSS then, the most it reaches
+   * over the next `idleSeconds` (V8 may still grow or give back memory), and its CPU meanwhile.
+   */
+  public async idleUsage(idleSeconds: number, settleTimeoutMs?: number): Promise<IdleUsage> {
+    await this.settle(undefined, undefined, settleTimeoutMs);
+    const rss = this.rssMiB();
+    let maxRss = rss;
+    const cpuBefore = this.cpuMs();
+    const started = Date.now();
+    while (Date.now() - started < idleSeconds * 1000) {
+      await sleep(500);
+      maxRss = Math.max(maxRss, this.rssMiB());
+    }
+    const cpuPercent = ((this.cpuMs() - cpuBefore) / (Date.now() - started)) * 100;
+    return { rss, maxRss, cpuPercent };
   }
 
   /**

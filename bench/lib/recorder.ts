@@ -14,17 +14,23 @@ export interface Seen<T> {
   readonly obj: T;
 }
 
-type Kind = 'tasks' | 'pods';
+export type Kind = 'tasks' | 'pods';
 const PATHS: Record<Kind, (ns: string) => string> = {
   tasks: (ns) => `/apis/kubeopencode.io/v1alpha1/namespaces/${ns}/tasks`,
   pods: (ns) => `/api/v1/namespaces/${ns}/pods`,
 };
 
 export class Recorder {
-  /** Starts watching (namespaces are fresh, so nothing happened in them yet). */
-  public static async start(kc: KubeConfig, namespaces: readonly string[], options: { keepPodEvents?: 'added' | 'all' } = {}): Promise<Recorder> {
+  /**
+   * Starts watching (namespaces are fresh, so nothing happened in them yet). `kinds`: only
+   * these, e.g. Pods alone in a namespace full of Tasks, whose initial ADDED events would
+   * otherwise compete with what is measured.
+   */
+  public static async start(kc: KubeConfig, namespaces: readonly string[],
+    options: { keepPodEvents?: 'added' | 'all'; kinds?: readonly Kind[] } = {}): Promise<Recorder> {
     const recorder = new Recorder(kc, options.keepPodEvents ?? 'added');
-    await Promise.all(namespaces.flatMap((ns) => [recorder.watch('tasks', ns), recorder.watch('pods', ns)]));
+    const kinds = options.kinds ?? ['tasks', 'pods'];
+    await Promise.all(namespaces.flatMap((ns) => kinds.map((kind) => recorder.watch(kind, ns))));
     return recorder;
   }
 
