@@ -2,7 +2,13 @@
  * A work queue with controller-runtime's semantics: a key waits in the queue at most
  * once; a key is never handed to two workers at once (added while in progress, it runs
  * again afterwards); failures back off exponentially per key; requeue-after timers.
+ * Two priorities, as in controller-runtime's priority queue: keys added with 'low' (the
+ * objects of an informer's first list) wait behind every 'normal' key, so a change made
+ * while a controller works through 10,000 listed objects is not queued behind all of them.
+ * A waiting low key added again as normal moves up.
  */
+
+export type Priority = 'normal' | 'low';
 
 export interface Clock {
   now(): number;
@@ -30,6 +36,9 @@ export interface WorkQueueOptions {
 
 export class WorkQueue {
   private readonly queue: string[] = [];
+  /** Low-priority keys in order; a key moved up stays here, but no longer in `lowKeys`. */
+  private readonly low: string[] = [];
+  private readonly lowKeys = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly failures = new Map<string, number>();
@@ -48,9 +57,13 @@ export class WorkQueue {
     this.clock = options.clock ?? realClock;
   }
 
-  /** Queues a key unless it is already waiting. */
-  public add(key: string): void {
-    if (this.closed || this.dirty.has(key)) return;
+  /** Queues a key unless it is already waiting (a waiting low key added as normal moves up). */
+  public add(key: string, priority: Priority = 'normal'): void {
+    if (this.closed) return;
+    if (this.dirty.has(key)) {
+      if (priority === 'normal' && this.lowKeys.delete(key)) this.queue.push(key);
+      return;
+    }
     this.dirty.add(key);
     if (!this.addedAt.has(key)) this.addedAt.set(key, this.clock.now());
     if (this.processing.has(key)) return; // queued again when done()
@@ -59,6 +72,9 @@ export class WorkQueue {
       this.dirty.delete(key);
       this.processing.add(key);
       waiter(key);
+    } else if (priority === 'low') {
+      this.low.push(key);
+      this.lowKeys.add(key);
     } else {
       this.queue.push(key);
     }
@@ -101,7 +117,7 @@ export class WorkQueue {
 
   /** The next key to work on; undefined once the queue is shut down and empty. */
   public get(): Promise<string | undefined> {
-    const key = this.queue.shift();
+    const key = this.queue.shift() ?? this.nextLow();
     if (key !== undefined) {
       this.dirty.delete(key);
       this.processing.add(key);
@@ -109,6 +125,13 @@ export class WorkQueue {
     }
     if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private nextLow(): string | undefined {
+    for (let key = this.low.shift(); key !== undefined; key = this.low.shift()) {
+      if (this.lowKeys.delete(key)) return key;
+    }
+    return undefined;
   }
 
   /** How long the key waited between being added and handed out; clears the mark. */
@@ -129,7 +152,7 @@ export class WorkQueue {
   }
 
   public get length(): number {
-    return this.queue.length;
+    return this.queue.length + this.lowKeys.size;
   }
 
   public get inProgress(): number {
@@ -142,6 +165,8 @@ export class WorkQueue {
     for (const { handle } of this.timers.values()) this.clock.clearTimeout(handle);
     this.timers.clear();
     this.queue.length = 0;
+    this.low.length = 0;
+    this.lowKeys.clear();
     this.dirty.clear();
     this.waiters.splice(0).forEach((w) => w(undefined));
   }

@@ -37,6 +37,41 @@ describe('WorkQueue (fake clock)', () => {
     expect(await q.get()).toBe('a');
   });
 
+  test('low keys wait behind every normal key, in their own order', async () => {
+    const q = new WorkQueue();
+    q.add('listed-1', 'low'); q.add('listed-2', 'low'); q.add('new');
+    expect(q.length).toBe(3);
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['new', 'listed-1', 'listed-2']);
+    expect(q.length).toBe(0);
+  });
+
+  test('a waiting low key added as normal moves up, once; added as low again it stays where it is', async () => {
+    const q = new WorkQueue();
+    q.add('a', 'low'); q.add('b', 'low'); q.add('c', 'low');
+    q.add('b', 'low');
+    q.add('c');
+    q.add('c');
+    expect(q.length).toBe(3);
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['c', 'a', 'b']);
+    q.done('a'); q.done('b'); q.done('c');
+    q.add('x', 'low');
+    expect(await q.get()).toBe('x');
+    expect(q.length).toBe(0);
+  });
+
+  test('a low key added while in progress comes back after done(), and shutDown drops low keys', async () => {
+    const q = new WorkQueue();
+    q.add('a', 'low');
+    const a = await q.get();
+    q.add('a', 'low');
+    q.done(a!);
+    expect(await q.get()).toBe('a');
+    q.add('b', 'low');
+    q.shutDown();
+    expect(q.length).toBe(0);
+    expect(await q.get()).toBeUndefined();
+  });
+
   test('backs off exponentially per key, and forget() resets it', () => {
     const clock = new FakeClock();
     const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 50, clock });
