@@ -71,9 +71,11 @@ test('three tabs share one watch per resource, and each gets the whole list in o
   expect(ms).toBeLessThan(15_000);
 
   // One change reaches every tab, in one batch.
-  await new RestClient(kc).request('PATCH', `/apis/kubeopencode.io/v1alpha1/namespaces/${ns}/tasks/t-00042`, {
+  const writer = new RestClient(kc);
+  await writer.request('PATCH', `/apis/kubeopencode.io/v1alpha1/namespaces/${ns}/tasks/t-00042`, {
     body: { metadata: { labels: { touched: 'yes' } } }, contentType: 'application/merge-patch+json',
   });
+  await writer.close();
   await Promise.all(tabs.map((t) => t.next<Changes>('changes', (c) => c.tasks.some((x) => x.object?.labels.touched === 'yes'))));
   tabs.forEach((t) => t.close());
 }, 120_000);
