@@ -86,6 +86,12 @@ export function controllerSettings(values: OptionValues): ControllerSettings {
   };
 }
 
+/** The Lease's timings in client-go's proportions: a 15 s lease renews within 10 s, retrying every 2 s. */
+function leaseTimings(settings: ControllerSettings): { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number } {
+  const leaseMs = settings.leaseDurationSeconds * 1000;
+  return { leaseDurationMs: leaseMs, renewDeadlineMs: leaseMs * 2 / 3, retryPeriodMs: leaseMs * 2 / 15 };
+}
+
 /** Where the kubeconfig comes from: the flag, then the usual places, then in-cluster. */
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -125,16 +131,12 @@ export async function runController(settings: ControllerSettings): Promise<numbe
   await server?.start();
   logger.info('kubeopencode controller starting', { server: kc.getCurrentCluster()?.server, identity, leaderElection: settings.leaderElect });
 
-  const leaseMs = settings.leaseDurationSeconds * 1000;
   const elector = settings.leaderElect && !sharded ? new LeaderElector({
     kc,
     namespace: settings.leaseNamespace,
     name: settings.leaseName,
     identity,
-    // client-go's proportions: 15 s lease, 10 s renew deadline, 2 s retry.
-    leaseDurationMs: leaseMs,
-    renewDeadlineMs: leaseMs * 2 / 3,
-    retryPeriodMs: leaseMs * 2 / 15,
+    ...leaseTimings(settings),
     logger: logger.child({ component: 'leader-election' }),
     onStartedLeading: () => {
       standingBy = false;
@@ -177,16 +179,13 @@ export async function runController(settings: ControllerSettings): Promise<numbe
 function shardElection(
   settings: ControllerSettings, kc: KubeConfig, identity: string, logger: Logger, controller: Controller, metrics: Metrics,
 ): ShardElection {
-  const leaseMs = settings.leaseDurationSeconds * 1000;
   const election = new ShardElection({
     kc,
     namespace: settings.leaseNamespace,
     prefix: settings.leaseName,
     shards: settings.shards,
     identity,
-    leaseDurationMs: leaseMs,
-    renewDeadlineMs: leaseMs * 2 / 3,
-    retryPeriodMs: leaseMs * 2 / 15,
+    ...leaseTimings(settings),
     logger: logger.child({ component: 'shard-election' }),
     onAcquired: (shard) => controller.enqueueShard(shard),
     onLost: () => undefined,

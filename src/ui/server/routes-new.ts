@@ -9,6 +9,7 @@ import { Route, RouteContext } from './context.js';
 import { readJson, sendJson } from './http.js';
 import { crdPath } from './kube.js';
 import { toProblem } from './problems.js';
+import type { Session } from './session.js';
 import { taskFromForm } from './task-builder.js';
 import { CLUSTER_CONFIG_NAME, GROUP, Kinds, VERSION } from '../../api/constants.js';
 import { ContextError } from '../../constructs/context-plan.js';
@@ -60,16 +61,21 @@ async function render(client: RestClient, task: TaskObject, notes: string[]): Pr
   }
 }
 
-async function preview(ctx: RouteContext): Promise<void> {
+/** The form's Task, sent as the user: created, or with `dryRun` only checked and defaulted by the API server. */
+async function postTask(ctx: RouteContext, dryRun: boolean): Promise<{ manifest: Record<string, unknown>; task: TaskObject; session: Session }> {
   const manifest = taskFromForm(await readJson<NewTaskRequest>(ctx.req));
   const ns = (manifest.metadata as { namespace: string }).namespace;
   const session = await ctx.session();
-  let task: TaskObject;
   try {
-    task = await session.client.request<TaskObject>('POST', crdPath(TASKS, ns), { body: manifest, query: { dryRun: 'All' } });
+    const task = await session.client.request<TaskObject>('POST', crdPath(TASKS, ns), { body: manifest, query: { dryRun: dryRun ? 'All' : undefined } });
+    return { manifest, task, session };
   } catch (e) {
     throw toProblem(e, { action: 'create Tasks', namespace: ns });
   }
+}
+
+async function preview(ctx: RouteContext): Promise<void> {
+  const { manifest, task, session } = await postTask(ctx, true);
   const notes: string[] = [];
   if ((manifest.metadata as { generateName?: string }).generateName) {
     notes.push(`Without a name, the API server picks one when the Task is created; this preview uses ${task.metadata.name}`);
@@ -82,16 +88,8 @@ async function preview(ctx: RouteContext): Promise<void> {
 }
 
 async function create(ctx: RouteContext): Promise<void> {
-  const manifest = taskFromForm(await readJson<NewTaskRequest>(ctx.req));
-  const ns = (manifest.metadata as { namespace: string }).namespace;
-  const session = await ctx.session();
-  let task: TaskObject;
-  try {
-    task = await session.client.request<TaskObject>('POST', crdPath(TASKS, ns), { body: manifest });
-  } catch (e) {
-    throw toProblem(e, { action: 'create Tasks', namespace: ns });
-  }
-  const body: CreatedTask = { namespace: ns, name: task.metadata.name };
+  const { task } = await postTask(ctx, false);
+  const body: CreatedTask = { namespace: task.metadata.namespace, name: task.metadata.name };
   sendJson(ctx.res, 201, body);
 }
 

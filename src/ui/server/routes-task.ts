@@ -14,7 +14,7 @@ import { byLast, eventView, podView, PodLike } from './views.js';
 import { Annotations, Kinds } from '../../api/constants.js';
 import type { EventObject } from '../../reconciler/objects.js';
 import { TaskObject } from '../../reconciler/objects.js';
-import { corePath } from '../../reconciler/runtime/rest-client.js';
+import { corePath, MERGE_PATCH } from '../../reconciler/runtime/rest-client.js';
 import type { CreatedTask } from '../shared/types.js';
 
 const TASKS = Kinds.task.plural;
@@ -103,7 +103,7 @@ async function stopTask(ctx: RouteContext): Promise<void> {
   try {
     await session.client.request('PATCH', crdPath(TASKS, ns, name), {
       body: { metadata: { annotations: { [Annotations.stop]: 'true' } } },
-      contentType: 'application/merge-patch+json',
+      contentType: MERGE_PATCH,
     });
   } catch (e) {
     throw toProblem(e, { action: 'stop Tasks', namespace: ns });
