@@ -71,7 +71,7 @@ function holdsPlace(task: TaskObject, nowMs: number, agentCreatedMs: number): bo
 export interface AdmissionPlan {
   /** Tasks holding a slot now. */
   readonly running: number;
-  /** Tasks to admit now, in order. */
+  /** Tasks to admit now, in order (those whose Pod exists among them). */
   readonly admit: readonly TaskObject[];
   /** Tasks that keep waiting, with their place in line (1 is next). */
   readonly queue: readonly { readonly task: TaskObject; readonly position: number }[];
@@ -84,6 +84,12 @@ export interface AdmissionInput {
   readonly isChecked?: (task: TaskObject) => boolean;
   /** When the Agent was created (ms since the epoch), which makes an AgentNotFound stale. @default never */
   readonly agentCreatedMs?: number;
+  /**
+   * Whether the Pod of the Task's current attempt exists. A waiting Task with its Pod was
+   * admitted by a reconcile that created the Pod but did not record Running (yet, or it was
+   * killed in between): it holds a slot and is admitted again, whatever the limit. @default none has
+   */
+  readonly hasPod?: (task: TaskObject) => boolean;
 }
 
 /**
@@ -92,19 +98,20 @@ export interface AdmissionInput {
  * to be waiting (new and not checked yet, or blocked as AgentNotFound by an Agent now back).
  */
 export function planAdmission(tasks: readonly TaskObject[], limit: number | undefined, input: AdmissionInput = {}): AdmissionPlan {
-  const { nowMs = Date.now(), isChecked = () => false, agentCreatedMs = -Infinity } = input;
+  const { nowMs = Date.now(), isChecked = () => false, agentCreatedMs = -Infinity, hasPod = () => false } = input;
   // A retry whose backoff is over waits for a slot in its original place (creationTimestamp).
   const retryWaits = (t: TaskObject) => isRetryDue(t, nowMs) && !isStopRequested(t) && !t.metadata.deletionTimestamp;
   const waits = (t: TaskObject) => isWaiting(t) || (isNew(t) && isChecked(t)) || retryWaits(t);
-  const running = tasks.filter(holdsSlot).length;
-  const line = tasks.filter((t) => waits(t) || holdsPlace(t, nowMs, agentCreatedMs)).sort(fifoCompare);
+  const withPod = new Set(tasks.filter((t) => waits(t) && hasPod(t)));
+  const running = tasks.filter(holdsSlot).length + withPod.size;
+  const line = tasks.filter((t) => !withPod.has(t) && (waits(t) || holdsPlace(t, nowMs, agentCreatedMs))).sort(fifoCompare);
   const firstUnchecked = line.findIndex((t) => !waits(t));
   const waiting = line.filter(waits);
   const free = !limit ? waiting.length : Math.max(0, limit - running);
   const admissible = firstUnchecked < 0 ? free : Math.min(free, firstUnchecked);
   return {
     running,
-    admit: waiting.slice(0, admissible),
+    admit: [...withPod, ...waiting.slice(0, admissible)].sort(fifoCompare),
     queue: waiting.slice(admissible).map((task, i) => ({ task, position: i + 1 })),
   };
 }

@@ -5,8 +5,8 @@
  * itself; every admission is a conditional status write, so a stale cache cannot
  * over-admit.
  */
-import { holdsSlot, isWaiting, planAdmission } from './admission.js';
-import { childNames } from './children.js';
+import { holdsSlot, isStopRequested, isWaiting, planAdmission } from './admission.js';
+import { childNames, createChildren, isOwnPod, renderChildren } from './children.js';
 import { done, ReconcileContext, requeueAfter, Result, TASKS_BY_AGENT, taskKey } from './context.js';
 import { isNamespaceAllowed } from './namespaces.js';
 import { AgentObject, keyOf, TaskObject } from './objects.js';
@@ -14,7 +14,7 @@ import { isWaitingToRetry } from './retry.js';
 import { isConflict, isNotFound } from './runtime/api-errors.js';
 import { kubeTime } from './runtime/time.js';
 import { patchTaskStatusRetrying, TaskChangedError } from './status-write.js';
-import { conditionOf, setCondition, TaskTransitions } from './status.js';
+import { conditionOf, setCondition, TaskEvent, TaskTransitions, Transition } from './status.js';
 import { ConditionType, FINISHED_PHASES, Phase, Reason } from '../api/constants.js';
 
 const WRITE_CONCURRENCY = 8;
@@ -60,14 +60,26 @@ async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: T
     nowMs: ctx.now().getTime(),
     isChecked: (t) => ctx.admission.isChecked({ key: keyOf(t), uid: t.metadata.uid }),
     agentCreatedMs: Date.parse(agent.metadata.creationTimestamp ?? '') || undefined,
+    hasPod: (t) => hasOwnPod(ctx, t, agent),
   });
+  // The Pods first, all at once; then the Running writes one after the other, so that their
+  // order is the FIFO order too. A Pod that exists before its Task says Running holds the
+  // slot (planAdmission counts it), so a restart in between neither loses nor doubles it.
+  const withPod = await Promise.all(plan.admit.map((task) => hasOwnPod(ctx, task, agent) || createPodOnAdmission(ctx, task, agent)));
   let conflicted = false;
-  // One after the other, so that the order of the Running writes is the FIFO order too.
-  await inSequence(plan.admit, async (task) => {
+  await inSequence(plan.admit, async (task, i) => {
     const { namespace, name } = childNames(task, agent);
-    const admitted = await writeTask(ctx, task, new TaskTransitions(task, kubeTime(ctx.now())).admitted(name, namespace, agentName));
-    if (!admitted) {
+    const transitions = new TaskTransitions(task, kubeTime(ctx.now()));
+    const admitted = transitions.admitted(name, namespace, agentName);
+    // Without its Pod, the Task's own reconcile creates it (and says why it cannot).
+    const written = withPod[i]
+      ? await writeTask(ctx, task, transitions.started(name, namespace, agentName), admitted.event)
+      : await writeTask(ctx, task, admitted);
+    if (!written) {
       conflicted = true;
+      // Stopped or ended meanwhile (the cache holds it as it is now): the Pod made for it must not run on.
+      const now = ctx.caches.tasks.get(keyOf(task));
+      if (withPod[i] && now && (isFinished(now) || isStopRequested(now))) await ctx.kube.deletePod(namespace, name);
       return;
     }
     const waited = ctx.admission.slotClaimed(agentName);
@@ -77,6 +89,28 @@ async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: T
   if (!plan.queue.length) ctx.admission.queueEmptied(agentName);
   const result = await writeQueuePositions(ctx, agent, plan.queue, limit);
   return conflicted ? requeueAfter(0) : result;
+}
+
+/** Whether the Pod of the Task's current attempt exists (created by an admission not yet recorded). */
+function hasOwnPod(ctx: ReconcileContext, task: TaskObject, agent: AgentObject): boolean {
+  const { namespace, name } = childNames(task, agent);
+  const pod = ctx.caches.pods.get(`${namespace}/${name}`);
+  return !!pod && !pod.metadata?.deletionTimestamp && isOwnPod(pod, task);
+}
+
+/**
+ * Creates an admitted Task's ConfigMap and Pod; false when that did not work out. Whatever
+ * stopped it (a context that cannot be read, a refusal, a Pod left by an earlier Task of the
+ * same name) is met again by the Task's own reconcile, which has the answer to each.
+ */
+async function createPodOnAdmission(ctx: ReconcileContext, task: TaskObject, agent: AgentObject): Promise<boolean> {
+  try {
+    const outcome = await createChildren(ctx, task, await renderChildren(ctx, task, agent));
+    return outcome.kind === 'created';
+  } catch (e) {
+    ctx.logger.debug('admitted a Task without its Pod; its own reconcile creates it', { task: keyOf(task), error: String(e) });
+    return false;
+  }
 }
 
 /**
@@ -111,12 +145,12 @@ async function writeQueuePositions(
  * own reconcile is queued: the cache now holds the change (e.g. a stop request), so the watch
  * event that brings it may find nothing new and wake no one.
  */
-async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: ReturnType<TaskTransitions['queued']>): Promise<boolean> {
+async function writeTask(ctx: ReconcileContext, task: TaskObject, transition: Transition, earlierEvent?: TaskEvent): Promise<boolean> {
   try {
     const updated = await patchTaskStatusRetrying(ctx.kube, task, transition.status);
     ctx.caches.tasks.upsert(updated);
     ctx.admission.forgetTask(keyOf(task));
-    if (transition.event) ctx.events.taskEvent(updated, transition.event, ctx.now());
+    for (const event of [earlierEvent, transition.event]) if (event) ctx.events.taskEvent(updated, event, ctx.now());
     return true;
   } catch (e) {
     if (!isConflict(e) && !isNotFound(e)) throw e;
@@ -158,6 +192,6 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
   return done;
 }
 
-async function inSequence<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
-  for (const item of items) await fn(item);
+async function inSequence<T>(items: readonly T[], fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  for (const [index, item] of items.entries()) await fn(item, index);
 }

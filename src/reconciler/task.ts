@@ -268,7 +268,10 @@ class TaskReconcile {
   /** Deletes the Pod with its grace period, so the agent can stop cleanly. */
   private async deletePod(): Promise<void> {
     const { podName, podNamespace } = this.task.status ?? {};
-    if (podName && podNamespace) await this.ctx.kube.deletePod(podNamespace, podName);
+    if (podName && podNamespace) return this.ctx.kube.deletePod(podNamespace, podName);
+    // Not recorded yet: its Agent's admission may have just created it (see admitAndQueue).
+    const { namespace, name } = childNames(this.task, { metadata: { namespace: agentKeyOf(this.task).namespace } });
+    if (this.ctx.caches.pods.get(`${namespace}/${name}`)) await this.ctx.kube.deletePod(namespace, name);
   }
 
   /** The Task is being deleted: remove its cross-namespace children, then let it go. */

@@ -161,10 +161,35 @@ describe('planAdmission (pure, table-driven)', () => {
       admit: ['w1'],
       queue: [],
     },
+    {
+      what: 'a waiting Task whose Pod exists (admitted, Running not recorded yet) holds a slot and is admitted again, even when full',
+      tasks: [task('r1', 'a', t0, 'Running'), task('w1', 'a', t0, 'Queued'), task('pod-w2', 'a', t1, 'Queued')],
+      limit: 1,
+      running: 2,
+      admit: ['pod-w2'],
+      queue: [['w1', 1]],
+    },
+    {
+      what: 'Tasks with and without their Pod are admitted together in FIFO order',
+      tasks: [task('w3', 'a', t1, 'Queued'), task('pod-w2', 'a', t1, 'Queued'), task('w1', 'a', t0, 'Pending'), task('w4', 'b', t1, 'Queued')],
+      limit: 3,
+      running: 1,
+      admit: ['w1', 'pod-w2', 'w3'],
+      queue: [['w4', 1]],
+    },
+    {
+      what: 'a Pod of a Task that no longer waits (stopped, blocked) holds nothing here: its own reconcile deals with it',
+      tasks: [task('pod-stop', 'a', t0, 'Queued', { annotations: { 'kubeopencode.io/stop': 'true' } }), task('pod-blocked', 'a', t0, 'Pending', {}, 'False'), task('w1', 'a', t1, 'Pending')],
+      limit: 1,
+      running: 0,
+      admit: ['w1'],
+      queue: [],
+    },
   ] as AdmissionCase[])('$what', ({ tasks, limit, running, admit, queue, agentCreated }) => {
     const plan = planAdmission(tasks, limit, {
       nowMs: Date.parse('2026-01-01T00:00:02Z'),
       isChecked: (t) => t.metadata.name.startsWith('checked'),
+      hasPod: (t) => t.metadata.name.startsWith('pod-'),
       agentCreatedMs: Date.parse(agentCreated ?? '2025-01-01T00:00:00Z'),
     });
     expect(plan.running).toBe(running);

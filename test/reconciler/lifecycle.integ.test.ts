@@ -130,8 +130,12 @@ test('capacity: excess Tasks are Queued (AgentAtCapacity, queuePosition) and adm
   await s.waitForTask(own, 'third', (t) => t.status?.queuePosition === 2, 'second in the queue');
   await s.annotateTask(own, 'third', { 'kubeopencode.io/stop': 'true' });
   await s.waitForPhase(own, 'third', 'Completed');
-  const agent = await s.getAgent(own, 'default');
-  expect(agent.status).toMatchObject({ runningTasks: 1 });
+  // The Agent's status is written at most once per status interval: wait for the one after the stop.
+  const agent = await waitFor(async () => {
+    const a = await s.getAgent(own, 'default');
+    return a.status?.queuedTasks === 1 ? a : undefined;
+  }, { timeoutMs: 10_000, description: 'Agent status to count the stopped Task out of the queue' });
+  expect(agent.status).toMatchObject({ runningTasks: 1, queuedTasks: 1 });
   await s.annotateTask(own, 'first', { 'kubeopencode.io/stop': 'true' });
   const admitted = await s.waitForTask(own, 'second', (t) => !!t.status?.startTime, 'admitted and started');
   expect(condition(admitted, 'Queued')).toMatchObject({ status: 'False', reason: 'Admitted' });

@@ -11,6 +11,7 @@ import { PatchStrategy, setHeaderOptions, V1Pod } from '@kubernetes/client-node'
 import { condition, Scenario } from './support.js';
 import { waitFor } from '../../harness/wait.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
+import { renderTask } from '../../src/reconciler/render.js';
 import { reconcileTask } from '../../src/reconciler/task.js';
 
 jest.setTimeout(60_000);
@@ -95,4 +96,46 @@ test('a restarted controller completes such a Task and frees its Agent slot', as
   expect(done.status?.podName).toBe(podName);
   await waitFor(async () => (await s.getAgent(ns, 'limited')).status?.runningTasks === 0 || undefined,
     { timeoutMs: 30_000, description: 'Agent limited to count no running Task' });
+});
+
+test('a limited Agent\'s admission that created a Pod but died before recording Running: the Pod keeps the slot and is adopted, not made again', async () => {
+  await s.controller?.stop();
+  const agent = await s.createAgent(ns, 'one-slot', { maxConcurrentTasks: 1 });
+  const older = await s.createTask(ns, 'fifo-first', { description: 'x', agentRef: { name: 'one-slot' } });
+  const admitted = await s.createTask(ns, 'pod-made', { description: 'x', agentRef: { name: 'one-slot' } });
+  for (const t of [older, admitted]) {
+    await s.custom.patchNamespacedCustomObjectStatus({ ...G, plural: 'tasks', namespace: ns, name: t.metadata.name, body: { status: { phase: 'Queued' } } }, mergePatch);
+  }
+  // What the admission sends before its Running write, for the Task second in FIFO order (same second, name after).
+  const { pod } = renderTask({ task: admitted, agent });
+  const made = await s.core.createNamespacedPod({ namespace: ns, body: pod as V1Pod });
+
+  await s.restartController();
+  const running = await s.waitForTask(ns, 'pod-made', (t) => !!t.status?.startTime, 'the Task with a Pod adopted as Running');
+  expect(running.status).toMatchObject({ phase: 'Running', podName: made.metadata!.name });
+  expect((await s.getTask(ns, 'fifo-first')).status?.phase).toBe('Queued');
+  const pods = (await s.core.listNamespacedPod({ namespace: ns })).items.filter((p) => p.metadata?.annotations?.['kubeopencode.io/task'] === 'pod-made');
+  expect(pods.map((p) => p.metadata!.uid)).toEqual([made.metadata!.uid]);
+
+  await endPod(made.metadata!.name!);
+  await s.waitForPhase(ns, 'pod-made', 'Completed');
+  const next = await s.waitForTask(ns, 'fifo-first', (t) => !!t.status?.startTime, 'the older Task admitted once the slot is free');
+  expect(next.status?.phase).toBe('Running');
+});
+
+test('a Queued Task stopped while its admission\'s Pod exists (Running not recorded): the Pod is deleted with the stop', async () => {
+  await s.controller?.stop();
+  const agent = await s.createAgent(ns, 'one-more-slot', { maxConcurrentTasks: 1 });
+  const task = await s.createTask(ns, 'stopped-in-between', { description: 'x', agentRef: { name: 'one-more-slot' } }, { annotations: { 'kubeopencode.io/stop': 'true' } });
+  await s.custom.patchNamespacedCustomObjectStatus({ ...G, plural: 'tasks', namespace: ns, name: task.metadata.name, body: { status: { phase: 'Queued' } } }, mergePatch);
+  const { pod } = renderTask({ task, agent });
+  const made = await s.core.createNamespacedPod({ namespace: ns, body: pod as V1Pod });
+
+  await s.restartController();
+  const stopped = await s.waitForPhase(ns, 'stopped-in-between', 'Completed');
+  expect(condition(stopped, 'Stopped')?.reason).toBe('UserStopped');
+  await waitFor(async () => {
+    const left = await s.core.readNamespacedPod({ namespace: ns, name: made.metadata!.name! }).catch(() => undefined);
+    return !left || left.metadata?.deletionTimestamp ? true : undefined;
+  }, { timeoutMs: 10_000, description: 'the Pod made for the stopped Task to be deleted' });
 });
