@@ -7,7 +7,7 @@
  *   --workers N        the controller's --workers (default 4, the controller's default)
  *   --concurrency N    requests in flight when the bench creates objects as fast as it can (default 16)
  *   --profile          run the controller with --cpu-prof and summarise the profiles
- *   --only a,b         scenarios to run: synthesis,latency,throughput,queue,memory,startup,replicas,ui
+ *   --only a,b         scenarios to run: synthesis,latency,throughput,requests,queue,memory,startup,replicas,ui
  *                      (the default), and scale, which runs only when named (100,000 Tasks: long)
  *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
  *   --controller PATH  run that kubeopencode CLI (bin/kubeopencode.js of another build, e.g. with a
@@ -33,6 +33,7 @@ import { memory } from './scenarios/memory.js';
 import { podSize } from './scenarios/pod-size.js';
 import { queue } from './scenarios/queue.js';
 import { replicas } from './scenarios/replicas.js';
+import { requests } from './scenarios/requests.js';
 import { scale } from './scenarios/scale.js';
 import { startup } from './scenarios/startup.js';
 import { synthesis } from './scenarios/synth.js';
@@ -41,7 +42,7 @@ import { ui } from './scenarios/ui.js';
 import { buildAssets } from '../scripts/ui-bundle.js';
 import { DEFAULT_OPERATOR_VALUES } from '../src/constructs/operator/values.js';
 
-const SCENARIOS = ['synthesis', 'latency', 'throughput', 'queue', 'memory', 'startup', 'replicas', 'ui', 'scale'];
+const SCENARIOS = ['synthesis', 'latency', 'throughput', 'requests', 'queue', 'memory', 'startup', 'replicas', 'ui', 'scale'];
 /** Run only when named in --only: they take too long for every run. */
 const ON_REQUEST = ['scale'];
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !ON_REQUEST.includes(s));
@@ -129,6 +130,7 @@ async function main(): Promise<number> {
         apiBaseline = result.apiBaseline;
       }
       if (runs('throughput')) figures.push(...await timed('throughput', () => throughput(c)));
+      if (runs('requests')) figures.push(...await timed('requests', () => requests(c)));
       if (runs('queue')) {
         apiBaseline ??= await apiLatencyBaseline(ctx, sizes.rate * sizes.seconds);
         const base = apiBaseline;
