@@ -10,16 +10,16 @@
  * them (rendered by its own code), after the control plane has gone quiet.
  */
 import { PatchStrategy, setHeaderOptions, V1ConfigMap } from '@kubernetes/client-node';
-import { BenchContext, cleanUp } from '../lib/context.js';
-import { CpuMeter } from '../lib/cpu.js';
-import { AGENT, barePod, createAgent, createTask, taskName, withConcurrency } from '../lib/load.js';
-import { Figure } from '../lib/report.js';
-import { ratio } from '../lib/stats.js';
 import { EventRecorder } from '../../src/reconciler/events.js';
 import { AgentObject, TaskObject } from '../../src/reconciler/objects.js';
 import { renderTask } from '../../src/reconciler/render.js';
 import { kubeTime } from '../../src/reconciler/runtime/time.js';
 import { TaskTransitions } from '../../src/reconciler/status.js';
+import { BenchContext, cleanUp } from '../lib/context.js';
+import { CpuMeter } from '../lib/cpu.js';
+import { AGENT, barePod, createAgent, createTask, taskName, withConcurrency } from '../lib/load.js';
+import { Figure } from '../lib/report.js';
+import { ratio } from '../lib/stats.js';
 
 const G = { group: 'kubeopencode.io', version: 'v1alpha1' };
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
