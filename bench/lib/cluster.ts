@@ -16,8 +16,8 @@ import { ControlPlane } from '../../harness/control-plane/control-plane.js';
 import { httpGet } from '../../harness/control-plane/net.js';
 import { startWithCrds } from '../../harness/control-plane/session.js';
 import { createTestNamespace, deleteNamespace, loadKubeConfig } from '../../harness/kube.js';
-import { PooledConnection } from '../../src/reconciler/runtime/connection.js';
 import { listAll } from '../../src/reconciler/runtime/list-request.js';
+import { RestClient } from '../../src/reconciler/runtime/rest-client.js';
 
 export class BenchCluster {
   /**
@@ -33,14 +33,15 @@ export class BenchCluster {
   public readonly kc: KubeConfig;
   public readonly core: CoreV1Api;
   public readonly custom: CustomObjectsApi;
-  private readonly pool: PooledConnection;
+  /** Its requests and its clients' share one pooled connection (`rest.connection`). */
+  private readonly rest: RestClient;
   private readonly namespaces = new Set<string>();
 
   private constructor(public readonly kubeconfigPath: string, private readonly plane: ControlPlane | undefined, private readonly binDir: string) {
-    this.pool = new PooledConnection(loadKubeConfig(kubeconfigPath));
-    this.kc = this.pool.kubeConfig;
-    this.core = this.pool.makeApiClient(CoreV1Api);
-    this.custom = this.pool.makeApiClient(CustomObjectsApi);
+    this.rest = new RestClient(loadKubeConfig(kubeconfigPath));
+    this.kc = this.rest.connection.kubeConfig;
+    this.core = this.rest.connection.makeApiClient(CoreV1Api);
+    this.custom = this.rest.connection.makeApiClient(CustomObjectsApi);
   }
 
   public get dedicated(): boolean {
@@ -88,7 +89,7 @@ export class BenchCluster {
   public async timeTaskList(namespace: string, count: number, pageSize: number): Promise<number> {
     let items = 0;
     const started = now();
-    await listAll(this.kc, `/apis/kubeopencode.io/v1alpha1/namespaces/${namespace}/tasks`, { limit: pageSize, timeoutMs: 600_000 }, () => items++, () => items = 0);
+    await listAll(this.rest, `/apis/kubeopencode.io/v1alpha1/namespaces/${namespace}/tasks`, { limit: pageSize, timeoutMs: 600_000 }, () => items++, () => items = 0);
     const ms = now() - started;
     if (items !== count) throw new Error(`listed ${items} Tasks in ${namespace}, expected ${count}`);
     return ms;
@@ -103,7 +104,7 @@ export class BenchCluster {
   }
 
   public async versions(): Promise<{ kubernetes: string; etcd: string }> {
-    const kubernetes = (await this.pool.makeApiClient(VersionApi).getCode()).gitVersion;
+    const kubernetes = (await this.rest.connection.makeApiClient(VersionApi).getCode()).gitVersion;
     const etcdBin = join(this.binDir, 'etcd');
     const etcd = existsSync(etcdBin)
       ? /etcd Version: (\S+)/.exec(execFileSync(etcdBin, ['--version'], { encoding: 'utf8' }))?.[1] ?? 'unknown'
@@ -146,6 +147,6 @@ export class BenchCluster {
   public async stop(): Promise<void> {
     if (this.plane) await this.plane.stop();
     else await Promise.allSettled([...this.namespaces].map((ns) => deleteNamespace(ns, { kc: this.kc })));
-    await this.pool.close();
+    await this.rest.close();
   }
 }

@@ -33,7 +33,7 @@ export const taskStatusSchema: JSONSchema = obj('What the reconciler observed of
   attempts: attemptsSchema,
   nextAttemptTime: timestamp('While a failed attempt waits to be tried again: when the next one may start.'),
   completionTime: timestamp('When the Task finished.'),
-  queuePosition: int('Place in the Agent\'s queue while Queued; 1 is next.', { minimum: 1 }),
+  queuePosition: int('Place in the Agent\'s queue while Queued; 1 is next. Exact for the first 10; further back it is updated once 10% off.', { minimum: 1 }),
   outputs: obj('Values captured when the Pod ended.', {
     parameters: stringMap('Output parameters by name.'),
   }),

@@ -71,7 +71,7 @@ function holdsPlace(task: TaskObject, nowMs: number, agentCreatedMs: number): bo
 export interface AdmissionPlan {
   /** Tasks holding a slot now. */
   readonly running: number;
-  /** Tasks to admit now, in order (those whose Pod exists among them). */
+  /** Tasks to admit now, in order (those admitted before among them). */
   readonly admit: readonly TaskObject[];
   /** Tasks that keep waiting, with their place in line (1 is next). */
   readonly queue: readonly { readonly task: TaskObject; readonly position: number }[];
@@ -85,11 +85,12 @@ export interface AdmissionInput {
   /** When the Agent was created (ms since the epoch), which makes an AgentNotFound stale. @default never */
   readonly agentCreatedMs?: number;
   /**
-   * Whether the Pod of the Task's current attempt exists. A waiting Task with its Pod was
-   * admitted by a reconcile that created the Pod but did not record Running (yet, or it was
-   * killed in between): it holds a slot and is admitted again, whatever the limit. @default none has
+   * Whether a waiting Task was admitted already and its Running write has not landed: its
+   * write is on its way, or the Pod of its current attempt exists (the reconcile that made it
+   * may have been killed before the write). It holds a slot, and is admitted again whatever
+   * the limit. @default none was
    */
-  readonly hasPod?: (task: TaskObject) => boolean;
+  readonly admittedBefore?: (task: TaskObject) => boolean;
 }
 
 /**
@@ -98,20 +99,20 @@ export interface AdmissionInput {
  * to be waiting (new and not checked yet, or blocked as AgentNotFound by an Agent now back).
  */
 export function planAdmission(tasks: readonly TaskObject[], limit: number | undefined, input: AdmissionInput = {}): AdmissionPlan {
-  const { nowMs = Date.now(), isChecked = () => false, agentCreatedMs = -Infinity, hasPod = () => false } = input;
+  const { nowMs = Date.now(), isChecked = () => false, agentCreatedMs = -Infinity, admittedBefore = () => false } = input;
   // A retry whose backoff is over waits for a slot in its original place (creationTimestamp).
   const retryWaits = (t: TaskObject) => isRetryDue(t, nowMs) && !isStopRequested(t) && !t.metadata.deletionTimestamp;
   const waits = (t: TaskObject) => isWaiting(t) || (isNew(t) && isChecked(t)) || retryWaits(t);
-  const withPod = new Set(tasks.filter((t) => waits(t) && hasPod(t)));
-  const running = tasks.filter(holdsSlot).length + withPod.size;
-  const line = tasks.filter((t) => !withPod.has(t) && (waits(t) || holdsPlace(t, nowMs, agentCreatedMs))).sort(fifoCompare);
+  const admittedAlready = new Set(tasks.filter((t) => waits(t) && admittedBefore(t)));
+  const running = tasks.filter(holdsSlot).length + admittedAlready.size;
+  const line = tasks.filter((t) => !admittedAlready.has(t) && (waits(t) || holdsPlace(t, nowMs, agentCreatedMs))).sort(fifoCompare);
   const firstUnchecked = line.findIndex((t) => !waits(t));
   const waiting = line.filter(waits);
   const free = !limit ? waiting.length : Math.max(0, limit - running);
   const admissible = firstUnchecked < 0 ? free : Math.min(free, firstUnchecked);
   return {
     running,
-    admit: [...withPod, ...waiting.slice(0, admissible)].sort(fifoCompare),
+    admit: [...admittedAlready, ...waiting.slice(0, admissible)].sort(fifoCompare),
     queue: waiting.slice(admissible).map((task, i) => ({ task, position: i + 1 })),
   };
 }

@@ -2,8 +2,9 @@
  * reconcileAgent: admits an Agent's waiting Tasks in FIFO order up to maxConcurrentTasks,
  * keeps the queue positions of the rest, and writes the Agent's status. The work queue
  * never runs one key twice at once, so admission for one Agent is never concurrent with
- * itself; every admission is a conditional status write, so a stale cache cannot
- * over-admit.
+ * itself. An admission creates the Task's Pod, then records Running with it in a conditional
+ * status write (in FIFO order, see ordered-writes.ts): until that write lands, the Pod or the
+ * write on its way holds the slot, so neither a stale cache nor a restart can over-admit.
  */
 import { holdsSlot, isStopRequested, isWaiting, planAdmission } from './admission.js';
 import { childNames, createChildren, isOwnPod, renderChildren } from './children.js';
@@ -56,39 +57,46 @@ function earliest(results: Result[]): Result {
 
 async function admitAndQueue(ctx: ReconcileContext, agent: AgentObject, tasks: TaskObject[], limit: number): Promise<Result> {
   const agentName = keyOf(agent);
+  const handedOver = (t: TaskObject) => ctx.admissionWrites.isPending(keyOf(t));
   const plan = planAdmission(tasks, limit, {
     nowMs: ctx.now().getTime(),
     isChecked: (t) => ctx.admission.isChecked({ key: keyOf(t), uid: t.metadata.uid }),
     agentCreatedMs: Date.parse(agent.metadata.creationTimestamp ?? '') || undefined,
-    hasPod: (t) => hasOwnPod(ctx, t, agent),
+    admittedBefore: (t) => handedOver(t) || hasOwnPod(ctx, t, agent),
   });
-  // The Pods first, all at once; then the Running writes one after the other, so that their
-  // order is the FIFO order too. A Pod that exists before its Task says Running holds the
-  // slot (planAdmission counts it), so a restart in between neither loses nor doubles it.
-  const withPod = await Promise.all(plan.admit.map((task) => hasOwnPod(ctx, task, agent) || createPodOnAdmission(ctx, task, agent)));
-  let conflicted = false;
-  await inSequence(plan.admit, async (task, i) => {
-    const { namespace, name } = childNames(task, agent);
-    const transitions = new TaskTransitions(task, kubeTime(ctx.now()));
-    const admitted = transitions.admitted(name, namespace, agentName);
-    // Without its Pod, the Task's own reconcile creates it (and says why it cannot).
-    const written = withPod[i]
-      ? await writeTask(ctx, task, transitions.started(name, namespace, agentName), admitted.event)
-      : await writeTask(ctx, task, admitted);
-    if (!written) {
-      conflicted = true;
-      // Stopped or ended meanwhile (the cache holds it as it is now): the Pod made for it must not run on.
-      const now = ctx.caches.tasks.get(keyOf(task));
-      if (withPod[i] && now && (isFinished(now) || isStopRequested(now))) await ctx.kube.deletePod(namespace, name);
-      return;
-    }
-    const waited = ctx.admission.slotClaimed(agentName);
-    if (waited !== undefined) ctx.metrics?.observeAdmission(agentName, waited);
-    ctx.enqueue(taskKey(keyOf(task)));
-  });
+  // The Pods first, all at once; then the Running writes, which land one after the other in
+  // FIFO order without holding this Agent's key (ordered-writes.ts). A Pod that exists before
+  // its Task says Running holds the slot (planAdmission counts it), so a restart in between
+  // neither loses nor doubles it.
+  const admit = plan.admit.filter((t) => !handedOver(t));
+  const withPod = await Promise.all(admit.map((task) => hasOwnPod(ctx, task, agent) || createPodOnAdmission(ctx, task, agent)));
+  ctx.admissionWrites.append(agentName, admit.map((task, i) => ({ key: keyOf(task), write: () => recordAdmission(ctx, agent, task, withPod[i]) })));
   if (!plan.queue.length) ctx.admission.queueEmptied(agentName);
-  const result = await writeQueuePositions(ctx, agent, plan.queue, limit);
-  return conflicted ? requeueAfter(0) : result;
+  return writeQueuePositions(ctx, agent, plan.queue, limit);
+}
+
+/**
+ * Writes an admitted Task's Running status: with its Pod when it has one, otherwise as
+ * admitted, and its own reconcile creates the Pod (and says why it cannot). False when the
+ * Task changed meanwhile; a Pod made for a Task stopped or ended meanwhile is deleted.
+ */
+async function recordAdmission(ctx: ReconcileContext, agent: AgentObject, task: TaskObject, withPod: boolean): Promise<boolean> {
+  const agentName = keyOf(agent);
+  const { namespace, name } = childNames(task, agent);
+  const transitions = new TaskTransitions(task, kubeTime(ctx.now()));
+  const admitted = transitions.admitted(name, namespace, agentName);
+  const written = withPod
+    ? await writeTask(ctx, task, transitions.started(name, namespace, agentName), admitted.event)
+    : await writeTask(ctx, task, admitted);
+  if (!written) {
+    const now = ctx.caches.tasks.get(keyOf(task));
+    if (withPod && now && (isFinished(now) || isStopRequested(now))) await ctx.kube.deletePod(namespace, name);
+    return false;
+  }
+  const waited = ctx.admission.slotClaimed(agentName);
+  if (waited !== undefined) ctx.metrics?.observeAdmission(agentName, waited);
+  ctx.enqueue(taskKey(keyOf(task)));
+  return true;
 }
 
 /** Whether the Pod of the Task's current attempt exists (created by an admission not yet recorded). */
@@ -116,8 +124,19 @@ async function createPodOnAdmission(ctx: ReconcileContext, task: TaskObject, age
 /**
  * Newly queued Tasks are told at once; positions of Tasks already in line are refreshed at
  * most every statusIntervalMs, so a long queue does not turn each admission into a write
- * per waiting Task.
+ * per waiting Task. And only where it tells something: exactly for the first
+ * EXACT_POSITIONS in line, further back once the written position is 10% off (a Task at 400
+ * learns it is at 360, not each step on the way): each Task's position is then rewritten
+ * a few dozen times on its way to the front of a queue of thousands, not once per admission.
  */
+export const EXACT_POSITIONS = 10;
+
+export function positionOutdated(written: number | undefined, position: number): boolean {
+  if (written === undefined) return true;
+  if (written === position) return false;
+  return position <= EXACT_POSITIONS || Math.abs(written - position) * 10 >= written;
+}
+
 type QueueEntry = { readonly task: TaskObject; readonly position: number };
 
 async function writeQueuePositions(
@@ -127,7 +146,7 @@ async function writeQueuePositions(
   const refreshDue = ctx.admission.positionsRefreshDue(agentName, ctx.statusIntervalMs);
   // In line: Queued, or a retry that stays Running between attempts.
   const inLine = (task: TaskObject) => task.status?.phase === Phase.queued || isWaitingToRetry(task);
-  const stale = queue.filter(({ task, position }) => !inLine(task) || task.status?.queuePosition !== position);
+  const stale = queue.filter(({ task, position }) => !inLine(task) || positionOutdated(task.status?.queuePosition, position));
   const due = stale.filter(({ task }) => refreshDue || !inLine(task));
   // One batch per pass: the Agent's key is busy while it writes, and a slot that frees
   // meanwhile must not wait behind hundreds of queue-position writes.
@@ -192,6 +211,3 @@ async function writeAgentStatus(ctx: ReconcileContext, agent: AgentObject, tasks
   return done;
 }
 
-async function inSequence<T>(items: readonly T[], fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  for (const [index, item] of items.entries()) await fn(item, index);
-}

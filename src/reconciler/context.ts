@@ -4,6 +4,7 @@ import { AdmissionState } from './admission-state.js';
 import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';
 import { AgentObject, ConfigObject, CronTaskObject, TaskObject } from './objects.js';
+import { OrderedWrites } from './ordered-writes.js';
 import type { Logger } from './runtime/logger.js';
 import { Store } from './runtime/store.js';
 import type { TaskMetrics } from './task-metrics.js';
@@ -40,6 +41,8 @@ export interface ReconcileContext {
   readonly now: () => Date;
   /** What is remembered about admission between reconciles (see its invariant). */
   readonly admission: AdmissionState;
+  /** Admitted Tasks' Running writes, in order per Agent, outside the Agent's reconcile. */
+  readonly admissionWrites: OrderedWrites;
   /** Agent status and queue positions are written at most this often per Agent. */
   readonly statusIntervalMs: number;
   /** How soon a Task blocked by a missing ConfigMap tries again. */

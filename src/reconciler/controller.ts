@@ -12,6 +12,7 @@ import { reconcileCronTask } from './crontask.js';
 import { EventRecorder } from './events.js';
 import { KubeClient } from './kube.js';
 import { AgentObject, agentKeyOf, ConfigObject, CronTaskObject, keyOf, TaskObject } from './objects.js';
+import { OrderedWrites } from './ordered-writes.js';
 import { isNetworkError } from './runtime/api-errors.js';
 import { KubeConfig } from './runtime/client-node.js';
 import { Informer } from './runtime/informer.js';
@@ -114,6 +115,10 @@ export class Controller {
       metrics: this.setUpMetrics(),
       now: options.now ?? (() => new Date()),
       admission: new AdmissionState(),
+      admissionWrites: new OrderedWrites(
+        (agent) => this.queue.add(agentKey(agent)),
+        (task, error) => options.logger.warn('could not record an admission; the Agent admits it again', { task, error: String(error) }),
+      ),
       statusIntervalMs: options.statusIntervalMs ?? 2000,
       contextRetryMs: options.contextRetryMs ?? 30_000,
     };
@@ -314,6 +319,7 @@ export class Controller {
   public async stop(timeoutMs = 10_000): Promise<void> {
     this.queue.shutDown();
     await Promise.race([Promise.all(this.workers), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await this.context.admissionWrites.flush();
     await this.context.events.flush();
     await Promise.all(this.informers.map((i) => i.stop()));
     await this.context.kube.close();

@@ -1,4 +1,5 @@
 import { fifoCompare, isWaiting, planAdmission } from '../../src/reconciler/admission.js';
+import { positionOutdated } from '../../src/reconciler/agent.js';
 import { TaskObject } from '../../src/reconciler/objects.js';
 
 const task = (name: string, namespace: string, created: string, phase?: string, extra: Partial<TaskObject['metadata']> = {}, ready?: 'True' | 'False' | 'Unknown'): TaskObject => ({
@@ -189,11 +190,25 @@ describe('planAdmission (pure, table-driven)', () => {
     const plan = planAdmission(tasks, limit, {
       nowMs: Date.parse('2026-01-01T00:00:02Z'),
       isChecked: (t) => t.metadata.name.startsWith('checked'),
-      hasPod: (t) => t.metadata.name.startsWith('pod-'),
+      admittedBefore: (t) => t.metadata.name.startsWith('pod-'),
       agentCreatedMs: Date.parse(agentCreated ?? '2025-01-01T00:00:00Z'),
     });
     expect(plan.running).toBe(running);
     expect(plan.admit.map((t) => t.metadata.name)).toEqual(admit);
     expect(plan.queue.map((q) => [q.task.metadata.name, q.position])).toEqual(queue);
+  });
+});
+
+describe('positionOutdated: when a queued Task\'s written position is rewritten (pure)', () => {
+  test.each<[number | undefined, number, boolean, string]>([
+    [undefined, 7, true, 'never written'],
+    [3, 3, false, 'unchanged'],
+    [4, 3, true, 'moved within the first 10: exact'],
+    [11, 10, true, 'reached the first 10'],
+    [400, 361, false, 'less than 10% off, further back'],
+    [400, 360, true, '10% off'],
+    [100, 111, true, 'moved back by more than 10%'],
+  ])('written %p, now %p -> %p (%s)', (written, position, expected, _why) => {
+    expect(positionOutdated(written, position)).toBe(expected);
   });
 });

@@ -7,10 +7,10 @@
  */
 import { httpStatusOf } from './api-errors.js';
 import { KubeConfig, Watch } from './client-node.js';
-import { PooledConnection } from './connection.js';
 import { Backoff, BackoffOptions, EndOfWatch, openWatch, relaxClientTimeout, WatchConnection } from './informer-watch.js';
 import { listAll } from './list-request.js';
 import { Logger, nullLogger } from './logger.js';
+import { RestClient } from './rest-client.js';
 import { InterruptibleSleep } from './sleep.js';
 import { isNotOlder, KubeObject, objectKey, Store } from './store.js';
 
@@ -69,7 +69,7 @@ export class Informer<T extends KubeObject> {
   private readonly deleteHandlers: ((obj: T) => void)[] = [];
   private readonly resyncHandlers: ((obj: T) => void)[] = [];
   private readonly log: Logger;
-  private readonly connection: PooledConnection;
+  private readonly rest: RestClient;
   private readonly watcher: Watch;
   private readonly silenceMs: number;
   private readonly counters = { lists: 0, pages: 0, relists: 0, restarts: 0, errors: 0 };
@@ -91,8 +91,8 @@ export class Informer<T extends KubeObject> {
     this.store = options.store ?? new Store<T>();
     this.log = (options.logger ?? nullLogger).child({ informer: options.name });
     this.silenceMs = options.silenceTimeoutMs ?? 150_000;
-    this.connection = new PooledConnection(options.kc);
-    this.watcher = new Watch(this.connection.kubeConfig);
+    this.rest = new RestClient(options.kc);
+    this.watcher = new Watch(this.rest.connection.kubeConfig);
     relaxClientTimeout(this.watcher, this.silenceMs + 5_000);
     this.backoff = new Backoff(options.backoff);
   }
@@ -148,7 +148,7 @@ export class Informer<T extends KubeObject> {
     this.sleeper.wake();
     for (const w of this.syncWaiters.splice(0)) w.reject(new Error(`informer ${this.name} stopped before it synced`));
     await this.running;
-    await this.connection.close();
+    await this.rest.close();
   }
 
   public stats(): InformerStats {
@@ -198,7 +198,7 @@ export class Informer<T extends KubeObject> {
           needList = true;
         } else if (end.kind === 'silent') {
           this.log.warn('watch silent; restarting it on a new connection', { silenceTimeoutMs: this.silenceMs });
-          this.connection.reset();
+          this.rest.reset();
         } else if (end.kind === 'closed') {
           this.log.debug('watch ended; resuming', { resourceVersion: this.rv });
         }
@@ -210,7 +210,7 @@ export class Informer<T extends KubeObject> {
           needList = true;
           continue;
         }
-        if (httpStatusOf(err) === undefined) this.connection.reset(); // network error: reconnect
+        if (httpStatusOf(err) === undefined) this.rest.reset(); // network error: reconnect
         const delayMs = this.backoff.next();
         this.log.warn('list/watch failed; retrying', { err: err as Error, delayMs, failures: this.backoff.consecutiveFailures });
         await this.sleeper.sleep(delayMs);
@@ -222,7 +222,7 @@ export class Informer<T extends KubeObject> {
     const o = this.options;
     const seen = new Set<string>();
     const listOptions = { labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.pageSize ?? 500, signal: this.listAbort.signal };
-    const { resourceVersion: rv, pages } = await listAll<T>(this.connection.kubeConfig, o.listPath, listOptions, (obj) => {
+    const { resourceVersion: rv, pages } = await listAll<T>(this.rest, o.listPath, listOptions, (obj) => {
       seen.add(objectKey(obj));
       this.apply(obj);
     }, () => {

@@ -1,11 +1,9 @@
 /**
- * A raw, paginated LIST of any resource path (core, CRD, cluster-scoped) through client-node's
- * own request machinery: the kubeconfig's authentication and its cached undici dispatcher, the
- * same path `Watch` takes. Objects come back as the API server sent them (no client-side
- * deserialisation into Date objects, unlike the typed APIs).
+ * A paginated LIST of any resource path (core, CRD, cluster-scoped) through a RestClient:
+ * objects come back as the API server sent them, pages handed over as they arrive.
  */
 import { httpStatusOf } from './api-errors.js';
-import { ApiException, HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from './client-node.js';
+import { RestClient } from './rest-client.js';
 
 export interface ListPage<T> {
   readonly items: T[];
@@ -25,35 +23,12 @@ export interface ListOptions {
   readonly timeoutMs?: number;
 }
 
-const http = new IsomorphicFetchHttpLibrary();
-
-/** GETs one page of `path` (e.g. `/apis/kubeopencode.io/v1alpha1/tasks`). Throws ApiException on non-2xx. */
-export async function listPage<T>(kc: KubeConfig, path: string, options: ListOptions = {}): Promise<ListPage<T>> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('kubeconfig has no current cluster');
-  const url = new URL(cluster.server + path);
-  if (options.labelSelector) url.searchParams.set('labelSelector', options.labelSelector);
-  if (options.fieldSelector) url.searchParams.set('fieldSelector', options.fieldSelector);
-  if (options.limit) url.searchParams.set('limit', String(options.limit));
-  if (options.continueToken) url.searchParams.set('continue', options.continueToken);
-
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  ctx.setHeaderParam('Accept', 'application/json');
-  await kc.applySecurityAuthentication(ctx);
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 60_000);
-  ctx.setSignal(options.signal ? AbortSignal.any([options.signal, timeout]) : timeout);
-
-  const response = await http.send(ctx).toPromise();
-  const text = await response.body.text();
-  if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
-    throw new ApiException<string>(
-      response.httpStatusCode,
-      `LIST ${path}: HTTP ${response.httpStatusCode}: ${statusMessage(text)}`,
-      text,
-      response.headers,
-    );
-  }
-  const list = JSON.parse(text) as { items?: T[]; metadata?: { resourceVersion?: string; continue?: string } };
+/** GETs one page of `path` (e.g. `/apis/kubeopencode.io/v1alpha1/tasks`). Throws the RestClient's ApiError or NetworkError. */
+export async function listPage<T>(rest: RestClient, path: string, options: ListOptions = {}): Promise<ListPage<T>> {
+  const { labelSelector, fieldSelector, continueToken } = options;
+  const query = { labelSelector, fieldSelector, limit: options.limit || undefined, continue: continueToken };
+  const list = await rest.request<{ items?: T[]; metadata?: { resourceVersion?: string; continue?: string } }>('GET', path,
+    { query, signal: options.signal, timeoutMs: options.timeoutMs ?? 60_000 });
   return {
     items: list.items ?? [],
     resourceVersion: list.metadata?.resourceVersion ?? '',
@@ -75,7 +50,7 @@ export interface ListAllResult {
  * lets the caller forget what it collected.
  */
 export async function listAll<T>(
-  kc: KubeConfig,
+  rest: RestClient,
   path: string,
   options: Omit<ListOptions, 'continueToken'>,
   onItem: (obj: T) => void,
@@ -87,7 +62,7 @@ export async function listAll<T>(
   for (;;) {
     let page: ListPage<T>;
     try {
-      page = await listPage<T>(kc, path, { ...options, limit, continueToken: cont });
+      page = await listPage<T>(rest, path, { ...options, limit, continueToken: cont });
     } catch (err) {
       if (cont === undefined || httpStatusOf(err) !== 410) throw err;
       [cont, limit] = [undefined, 0];
@@ -99,14 +74,5 @@ export async function listAll<T>(
     for (const obj of page.items) onItem(obj);
     cont = page.continueToken;
     if (!cont) return { resourceVersion: page.resourceVersion, pages };
-  }
-}
-
-function statusMessage(body: string): string {
-  try {
-    const status = JSON.parse(body) as { message?: string; reason?: string };
-    return status.message ?? status.reason ?? body.slice(0, 200);
-  } catch {
-    return body.slice(0, 200);
   }
 }

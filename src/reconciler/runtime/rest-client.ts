@@ -17,6 +17,8 @@ export interface RequestOptions {
   /** @default application/json (a merge patch needs application/merge-patch+json) */
   readonly contentType?: string;
   readonly signal?: AbortSignal;
+  /** How long this request may take. @default the client's requestTimeoutMs */
+  readonly timeoutMs?: number;
 }
 
 export interface RestClientOptions {
@@ -32,7 +34,8 @@ const http = new IsomorphicFetchHttpLibrary();
 
 export class RestClient {
   public readonly server: string;
-  private readonly connection: PooledConnection;
+  /** The pooled connection its requests use; `connection.kubeConfig` gives client-node's `Watch` the same pool. */
+  public readonly connection: PooledConnection;
 
   constructor(public readonly kc: KubeConfig, private readonly options: RestClientOptions = {}) {
     this.connection = new PooledConnection(kc);
@@ -43,7 +46,7 @@ export class RestClient {
 
   /** A request whose answer is JSON (or nothing). */
   public async request<T>(method: Method, path: string, options: RequestOptions = {}): Promise<T> {
-    const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000);
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const response = await this.send(method, path, { ...options, signal });
     const text = await response.body.text();

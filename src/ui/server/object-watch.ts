@@ -80,7 +80,7 @@ export class ObjectWatches {
     const fire = () => listeners.forEach((l) => l());
     informer.onAdd(fire).onUpdate(fire).onDelete(fire);
     // Probe first: the informer itself would retry a 403 forever.
-    const ready = listPage(this.client.kc, spec.path, { fieldSelector: spec.fieldSelector, limit: 1 }).then(() => informer.start());
+    const ready = listPage(this.client, spec.path, { fieldSelector: spec.fieldSelector, limit: 1 }).then(() => informer.start());
     ready.catch(() => undefined);
     return { informer, listeners, ready };
   }
