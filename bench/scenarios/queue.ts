@@ -96,6 +96,6 @@ export async function queue(ctx: BenchContext, apiBaseline: Distribution): Promi
     { scenario, figure: 'FIFO violations', measured: String(observer.overtakes.length), target: '0', met: observer.overtakes.length === 0 },
     { scenario, figure: 'max Running at once', measured: String(observer.maxRunning), target: `<= ${limit}`, met: observer.maxRunning <= limit },
     { scenario, figure: 'slot freed -> next Pod, p50', measured: ms(d.p50), baseline: ms(apiBaseline.p50), ratio: ratio(d.p50, apiBaseline.p50), target: '< 100 ms', met: d.p50 < 100 },
-    { scenario, figure: 'slot freed -> next Pod, p99', measured: ms(d.p99), baseline: ms(apiBaseline.p99), ratio: ratio(d.p99, apiBaseline.p99), target: '-' },
+    { scenario, figure: 'slot freed -> next Pod, p99', measured: ms(d.p99), baseline: ms(apiBaseline.p99), ratio: ratio(d.p99, apiBaseline.p99), target: '< 300 ms', met: d.p99 < 300 },
   ];
 }
