@@ -145,7 +145,9 @@ test('a manual run with the run-now annotation, while suspended; deleting the Cr
   await createCronTask('manual', { schedule: '0 0 1 1 *', suspend: true }, { 'kubeopencode.io/run-now': 'first' });
   const [task] = await waitForMade('manual', 1, 'the manual run');
   expect(task.metadata.annotations?.['kubeopencode.io/scheduled-at']).toBe('manual');
-  expect((await getCronTask('manual')).status?.conditions?.[0]).toMatchObject({ reason: 'Suspended' });
+  // The CronTask's status is written after the Task it made, so it may come a moment later.
+  const suspended = await waitFor(async () => (await getCronTask('manual')).status?.conditions?.[0], { description: 'the CronTask\'s condition' });
+  expect(suspended).toMatchObject({ reason: 'Suspended' });
   await s.custom.deleteNamespacedCustomObject({ ...G, namespace: ns, plural: 'crontasks', name: 'manual' });
   await waitForMade('manual', 0, 'the garbage collector to delete the Task with its CronTask');
 });
