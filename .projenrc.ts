@@ -145,9 +145,11 @@ project.defaultTask?.reset('tsx .projenrc.ts');
 
 // `npm ci` compiles too (npm runs `prepare` after installing), so that `npx kubeopencode`
 // works right after it, as the README's tour does.
-project.package.setScript('prepare', 'tsc --build && tsx scripts/ui-bundle.ts');
-// The Web UI's page: bundled by esbuild into lib/ui after tsc.
+project.package.setScript('prepare', 'tsc --build && tsx scripts/ui-bundle.ts && tsx scripts/cli-bundle.ts');
+// After tsc, esbuild bundles the Web UI's page into lib/ui and the CLI as the image runs it
+// into lib/bundle.
 project.compileTask.exec('tsx scripts/ui-bundle.ts');
+project.compileTask.exec('tsx scripts/cli-bundle.ts');
 
 // `npm test` compiles first: the type check runs once, and `lib/` is what the CLI tests run.
 project.testTask.env('NODE_OPTIONS', '--experimental-vm-modules --no-warnings=ExperimentalWarning');

@@ -39,6 +39,7 @@ import { startup } from './scenarios/startup.js';
 import { synthesis } from './scenarios/synth.js';
 import { throughput } from './scenarios/throughput.js';
 import { ui } from './scenarios/ui.js';
+import { buildCli } from '../scripts/cli-bundle.js';
 import { buildAssets } from '../scripts/ui-bundle.js';
 import { DEFAULT_OPERATOR_VALUES } from '../src/constructs/operator/values.js';
 
@@ -87,11 +88,12 @@ function flags() {
   return { ...values, only, workers: Number(values.workers), concurrency: Number(values.concurrency), nodeOptions: values['node-options'] };
 }
 
-/** The controller and the UI run from lib/: bring it up to date with src/ first. */
+/** The controller (lib/bundle) and the UI (lib/) run from the compiled code: bring it up to date with src/ first. */
 async function compile(): Promise<void> {
   const tsc = spawnSync(nodeBinary(), [join(repoRoot, 'node_modules/typescript/bin/tsc'), '--build'], { cwd: repoRoot, stdio: 'inherit' });
   if (tsc.status !== 0) throw new Error('npx tsc --build failed; the controller under test would be stale');
   await buildAssets(join(repoRoot, 'lib/ui'));
+  await buildCli(join(repoRoot, 'lib/bundle'));
 }
 
 async function main(): Promise<number> {

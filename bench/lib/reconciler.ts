@@ -1,6 +1,6 @@
 /**
- * `kubeopencode controller` as the real process it is in a cluster (the compiled CLI on
- * Node 24), with what the bench reads from outside: its RSS and CPU time from /proc, and
+ * `kubeopencode controller` as the real process it is in a cluster (the CLI bundled as the
+ * image runs it, on Node 24), with what the bench reads from outside: its RSS and CPU time from /proc, and
  * optionally a V8 CPU profile written when it exits.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ export interface ReconcilerOptions {
   readonly workers: number;
   /** Write a .cpuprofile here on exit (node --cpu-prof). */
   readonly cpuProfileDir?: string;
-  /** The CLI to run. @default this checkout's bin/kubeopencode.js (which runs lib/) */
+  /** The CLI to run. @default this checkout's lib/bundle/kubeopencode.mjs, the bundle the image runs */
   readonly cli?: string;
   /** The controller's NODE_OPTIONS, as the chart sets them. @default "" (Node's defaults) */
   readonly nodeOptions?: string;
@@ -75,8 +75,8 @@ export class ControllerExitedError extends Error {
 
 export class Reconciler {
   public static async start(options: ReconcilerOptions): Promise<Reconciler> {
-    const cli = options.cli ?? join(repoRoot, 'bin/kubeopencode.js');
-    if (!existsSync(join(cli, '../../lib/src/cli/main.js'))) throw new Error(`no lib/ beside ${cli}: compile first (npx tsc --build)`);
+    const cli = options.cli ?? join(repoRoot, 'lib/bundle/kubeopencode.mjs');
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: compile first (npm run compile)`);
     const nodeArgs = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : [];
     if (options.cpuProfileDir) mkdirSync(options.cpuProfileDir, { recursive: true });
     const spawnedAt = now();

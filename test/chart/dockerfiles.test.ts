@@ -96,19 +96,23 @@ describe('the operator image (Dockerfile)', () => {
   const { last } = stages(instructions);
   const runs = last.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
 
-  test('is Node 24 with git and openssh-client (git-init needs them) and production dependencies only', () => {
+  test('is Node 24 with git and openssh-client (git-init needs them), the bundle and no node_modules', () => {
     expect(stages(instructions).bases.at(-1)).toMatch(/^node:24-/);
     expect(runs).toMatch(/apt-get install[^\n]*\bgit\b[^\n]*\bopenssh-client\b/);
-    expect(runs).toContain('npm ci --omit=dev');
+    expect(runs).not.toContain('npm ci');
+    const copiedFromBuild = last.filter((i) => i.keyword === 'COPY' && i.args.startsWith('--from=build')).map((i) => i.args);
+    expect(copiedFromBuild).toEqual(['--from=build /src/lib/bundle ./lib/bundle', '--from=build /src/lib/ui ./lib/ui']);
     expect(last.find((i) => i.keyword === 'USER')?.args).toBe('65532:65532');
   });
 
-  test('its ENTRYPOINT is the compiled kubeopencode CLI, which the build produces', () => {
+  test('its ENTRYPOINT is the bundled kubeopencode CLI, which the build produces', () => {
     expect(JSON.parse(last.find((i) => i.keyword === 'ENTRYPOINT')!.args)).toEqual(['/usr/local/bin/kubeopencode']);
-    expect(runs).toContain('ln -s /opt/kubeopencode/bin/kubeopencode.js /usr/local/bin/kubeopencode');
-    // bin/kubeopencode.js loads ../lib/src/cli/main.js: tsc (outDir lib, rootDir .) compiles src/cli/main.ts there.
-    expect(readFileSync(join(root, 'bin/kubeopencode.js'), 'utf8')).toContain("import('../lib/src/cli/main.js')");
-    expect(existsSync(join(root, 'src/cli/main.ts'))).toBe(true);
+    expect(runs).toContain('ln -s /opt/kubeopencode/lib/bundle/kubeopencode.mjs /usr/local/bin/kubeopencode');
+    // The build stage bundles lib/src/cli/entry.js, where tsc (outDir lib, rootDir .) compiles src/cli/entry.ts.
+    const allRuns = instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+    expect(allRuns).toMatch(/npx tsc --build && .*npx tsx scripts\/cli-bundle\.ts/);
+    expect(readFileSync(join(root, 'scripts/cli-bundle.ts'), 'utf8')).toContain("join(libDir, 'src', 'cli', 'entry.js')");
+    expect(existsSync(join(root, 'src/cli/entry.ts'))).toBe(true);
     const tsconfig = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8').replace(/^\/\/.*$/gm, '')) as { compilerOptions: { outDir: string; rootDir: string } };
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'lib', rootDir: '.' });
     // Task Pods call the helpers as `kubeopencode <command>`, found on PATH.

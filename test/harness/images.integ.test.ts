@@ -54,13 +54,14 @@ describe('the system image (Dockerfile)', () => {
     expect(usage).toContain('git-init');
   }, IN_IMAGE_MS);
 
-  test('has Node 24, git and ssh, and only production dependencies', async () => {
-    const out = await runInImage(images.system.name, ['sh', '-c', 'node --version && git --version && command -v ssh && ls /opt/kubeopencode/node_modules']);
+  test('has Node 24, git and ssh, and the CLI bundled: no node_modules', async () => {
+    const out = await runInImage(images.system.name, ['sh', '-c', 'node --version && git --version && command -v ssh && ls /opt/kubeopencode /opt/kubeopencode/lib']);
     expect(out).toMatch(/^v24\./);
     expect(out).toMatch(/git version 2\./);
     expect(out).toContain('/usr/bin/ssh');
-    expect(out).toContain('@kubernetes');
-    expect(out).not.toMatch(/^(jest|typescript|projen)$/m);
+    expect(out).toMatch(/^bundle$/m);
+    expect(out).toMatch(/^ui$/m);
+    expect(out).not.toMatch(/^node_modules$/m);
   }, IN_IMAGE_MS);
 });
 
