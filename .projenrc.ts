@@ -34,6 +34,9 @@ const project = new typescript.TypeScriptProject({
     'cron-parser@^5',
     'minimatch@^11',
     'prom-client@^15.1',
+    // The HTTP client under client-node (the same copy: client-node 2.0.1 asks for ^8.7);
+    // the RestClient sends plain requests through its dispatcher API, not fetch.
+    'undici@^8.7',
     'winston@^3.19',
     'yaml@^2.8',
   ],

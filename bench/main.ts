@@ -6,7 +6,8 @@
  *   --quick            small sizes (about a minute): checks that the bench still works; writes no doc
  *   --workers N        the controller's --workers (default 4, the controller's default)
  *   --concurrency N    requests in flight when the bench creates objects as fast as it can (default 16)
- *   --profile          run the controller with --cpu-prof and summarise the profiles
+ *   --profile          run the controller with --cpu-prof and summarise the profiles (from lib/,
+ *                      not the bundle, so that the profile names modules)
  *   --only a,b         scenarios to run: synthesis,latency,throughput,requests,queue,memory,startup,replicas,ui
  *                      (the default), and scale, which runs only when named (100,000 Tasks: long)
  *   --kubeconfig PATH  use that control plane instead of starting one (for working on the bench)
@@ -118,7 +119,8 @@ async function main(): Promise<number> {
         workers: f.workers,
         concurrency: f.concurrency,
         profileDir,
-        cli: f.controller,
+        // A profile of the bundle would name minified chunks: profile the same code from lib/.
+        cli: f.controller ?? (f.profile ? join(repoRoot, 'bin/kubeopencode.js') : undefined),
         nodeOptions: f.nodeOptions,
         profiles: [],
         notes: [],
@@ -147,7 +149,7 @@ async function main(): Promise<number> {
     const versions = cluster ? await cluster.versions() : { kubernetes: 'n/a', etcd: 'n/a' };
     const nodeVersion = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' }).stdout.trim();
     const settings = `${f.quick ? 'quick' : 'full'} run; controller --workers ${f.workers}, NODE_OPTIONS "${f.nodeOptions}"; bench concurrency ${f.concurrency}`
-      + `${f.controller ? `; controller from ${f.controller}` : ''}${cluster && !cluster.dedicated ? '; SHARED control plane' : ''}${f.profile ? '; controller under --cpu-prof' : ''}`;
+      + `${f.controller ? `; controller from ${f.controller}` : ''}${cluster && !cluster.dedicated ? '; SHARED control plane' : ''}${f.profile ? '; controller under --cpu-prof, run from lib/ (not bundled)' : ''}`;
     const about = machineLines(machine(versions, nodeVersion), settings);
     process.stdout.write(`\n${about.join('\n')}\n\n${textTable(figures)}\n`);
     if (ctx?.notes.length) process.stdout.write(`\n${ctx.notes.join('\n')}\n`);

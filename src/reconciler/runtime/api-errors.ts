@@ -20,7 +20,7 @@ export function isNetworkError(e: unknown): boolean {
   // Duck-typed: an abort is a DOMException, which is not an Error of every realm.
   if (typeof e !== 'object' || e === null) return false;
   const { name, message, cause } = e as { name?: unknown; message?: unknown; cause?: { code?: unknown } };
-  if (name === 'TimeoutError' || name === 'AbortError') return true;
+  if (name === 'NetworkError' || name === 'TimeoutError' || name === 'AbortError') return true;
   // undici: TypeError('fetch failed') with the system error (ECONNRESET, ...) as its cause.
   return message === 'fetch failed' || typeof cause?.code === 'string';
 }
