@@ -175,6 +175,11 @@ describe('errors worded as kubectl words them', () => {
       'The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?'],
     [new NetworkError('https://10.0.0.1:6443', Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND x' } })),
       'Unable to connect to the server: getaddrinfo ENOTFOUND x'],
+    // A plain request (not fetch) fails with the system error itself.
+    [new NetworkError('https://10.0.0.1:6443', Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:6443'), { code: 'ECONNREFUSED' })),
+      'The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?'],
+    [new NetworkError('https://10.0.0.1:6443', Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' })),
+      'Unable to connect to the server: getaddrinfo ENOTFOUND x'],
   ])('%#', (error, expected) => {
     expect(kubectlMessage(error)).toBe(expected);
   });

@@ -152,8 +152,8 @@ describe('the repository images', () => {
   });
 
   test('the system image reads its sources but not the tests or the docs', () => {
-    const paths = contextFiles(repoRoot, 'COPY package.json package-lock.json ./\nCOPY tsconfig.json ./\nCOPY src ./src\nCOPY imports ./imports\nCOPY bin ./bin\n').map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'src/cli/main.ts', 'bin/kubeopencode.js']));
+    const paths = contextFiles(repoRoot, 'COPY package.json package-lock.json ./\nCOPY tsconfig.json ./\nCOPY src ./src\nCOPY imports ./imports\nCOPY scripts/ui-bundle.ts scripts/cli-bundle.ts ./scripts/\n').map((f) => f.path);
+    expect(paths).toEqual(expect.arrayContaining(['package.json', 'src/cli/entry.ts', 'scripts/cli-bundle.ts']));
     expect(paths.filter((p) => /^(test|docs|harness)\//.test(p) || p === 'README.md')).toEqual([]);
   });
 });

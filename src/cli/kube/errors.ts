@@ -44,10 +44,12 @@ function connectionMessage(e: NetworkError): string {
       return e.server;
     }
   })();
-  const cause = e.cause as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
-  if (cause?.cause?.code === 'ECONNREFUSED') return `The connection to the server ${host} was refused - did you specify the right host or port?`;
+  const cause = e.cause as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } } | undefined;
+  // The system error (ECONNREFUSED, ...) itself from a plain request, or wrapped by fetch ("fetch failed").
+  const system = typeof cause?.code === 'string' ? cause : cause?.cause;
+  if (system?.code === 'ECONNREFUSED') return `The connection to the server ${host} was refused - did you specify the right host or port?`;
   if (cause?.name === 'TimeoutError') return `Unable to connect to the server: no answer from ${host} within 30s`;
-  return `Unable to connect to the server: ${oneLine(cause?.cause?.message ?? cause?.message ?? String(cause))}`;
+  return `Unable to connect to the server: ${oneLine(system?.message ?? cause?.message ?? String(cause))}`;
 }
 
 const oneLine = (s: string) => s.replace(/\s*\n\s*/g, '; ').trim();
