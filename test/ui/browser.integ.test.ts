@@ -199,7 +199,9 @@ test('the Agents page shows limits, counts, the queue and credentials by name; k
   expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
   await page.keyboard.press('Enter');
   expect(await page.evaluate('document.activeElement?.id')).toBe('main');
-});
+  // Longer than its steps' own limits (30-60 s), so that a step that hangs says which one it was
+  // (it once ran out Jest's 30 s in CI, unexplained, and has not since).
+}, 150_000);
 
 test('the page ran without script errors or Content-Security-Policy violations', () => {
   expect(problems).toEqual([]);
